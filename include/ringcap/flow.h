@@ -31,7 +31,7 @@ struct rc_flow_config {
 
 /* Why a flow record was written. */
 enum rc_flow_end {
-	RC_FLOW_END_CLOSED,  /* FIN/RST seen and the closed timeout passed */
+	RC_FLOW_END_CLOSED,  /* FIN both ways or RST, then the closed timeout (or EOF) */
 	RC_FLOW_END_IDLE,    /* idle timeout of its state */
 	RC_FLOW_END_EVICTED, /* memcap reached: oldest idle flow made room */
 	RC_FLOW_END_EOF,     /* end of input (or of the capture): still live */
@@ -78,7 +78,8 @@ int rc_flow_table_new(struct rc_flow_table **out, const struct rc_flow_config *c
 
 /*
  * Account one decoded packet (d->l3 != RC_L3_NONE) to its flow, creating the flow if needed, and
- * retire flows whose idle timeout passed by this packet's time. O(1) amortised.
+ * retire flows whose idle timeout passed by this packet's time. O(1) amortised. A packet that
+ * gets no flow is counted (flow.no_ports_fragment, flow.no_ports_l4, flow.alloc_failed).
  */
 void rc_flow_table_process(struct rc_flow_table *t, const struct rc_packet *pkt,
 			   const struct rc_decoded *d);
@@ -86,7 +87,10 @@ void rc_flow_table_process(struct rc_flow_table *t, const struct rc_packet *pkt,
 /* Retire every flow idle for longer than its timeout at time now_ns. */
 void rc_flow_table_expire(struct rc_flow_table *t, uint64_t now_ns);
 
-/* Emit every live flow with end reason EOF and empty the table. */
+/*
+ * Emit every live flow and empty the table: end reason EOF, except CLOSED for a TCP flow already
+ * closed (FIN both ways or an RST) whose closed timeout had not run out yet.
+ */
 void rc_flow_table_flush(struct rc_flow_table *t);
 
 /* Live flows and bytes of flow state in use. */
