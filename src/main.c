@@ -26,23 +26,28 @@ static const char usage_text[] =
 	"Usage: ringcap -r FILE [-r FILE ...] [OPTIONS] [BPF EXPRESSION]\n"
 	"\n"
 	"Read packet capture files, decode every packet (Ethernet, 802.1Q/QinQ, IPv4, IPv6, TCP,\n"
-	"UDP, ICMP), track flows and write one record per flow. The summary on standard error says\n"
+	"UDP, ICMP), track flows and write one record per flow. The summary on standard error "
+	"says\n"
 	"how many packets were read, filtered, decoded and malformed, and how fast.\n"
 	"\n"
 	"Input\n"
-	"  -r, --read FILE         Read a pcap or pcapng file; '-' reads standard input. Repeat to\n"
+	"  -r, --read FILE         Read a pcap or pcapng file; '-' reads standard input. Repeat "
+	"to\n"
 	"                          read several files in order (e.g. spilled overflow files).\n"
 	"  -f, --filter EXPR       Keep only packets matching the BPF expression (pcap-filter(7)\n"
 	"                          syntax, compiled by libpcap). Words left after the options are\n"
 	"                          joined into the expression, as with tcpdump.\n"
 	"  -s, --snaplen N         Look at no more than N bytes of each packet (default: all).\n"
-	"      --strict-snaplen    Stop at a record longer than the file's snapshot length instead\n"
+	"      --strict-snaplen    Stop at a record longer than the file's snapshot length "
+	"instead\n"
 	"                          of keeping it (libpcap and tshark keep it).\n"
 	"\n"
 	"Flows\n"
-	"      --flows FILE        Write flow records as JSON lines to FILE ('-': standard output).\n"
+	"      --flows FILE        Write flow records as JSON lines to FILE ('-': standard "
+	"output).\n"
 	"                          One object per ended flow, and every live flow at the end.\n"
-	"      --flow-memcap SIZE  Memory for flow state (default 128M; K, M, G suffixes). When it\n"
+	"      --flow-memcap SIZE  Memory for flow state (default 128M; K, M, G suffixes). When "
+	"it\n"
 	"                          is full the flow idle longest is ended early (end_reason\n"
 	"                          \"evicted\").\n"
 	"      --timeout CLASS=SEC Idle timeout of a class of flows, in seconds of capture time.\n"
@@ -135,9 +140,12 @@ static int parse_timeout(const char *arg, struct rc_flow_config *cfg)
 		const char *name;
 		enum rc_flow_timeout id;
 	} classes[] = {
-		{"tcp-attempt", RC_FLOW_TO_TCP_ATTEMPT}, {"tcp-established", RC_FLOW_TO_TCP_ESTABLISHED},
-		{"tcp-closed", RC_FLOW_TO_TCP_CLOSED},	 {"udp", RC_FLOW_TO_UDP},
-		{"icmp", RC_FLOW_TO_ICMP},		 {"other", RC_FLOW_TO_OTHER},
+		{"tcp-attempt", RC_FLOW_TO_TCP_ATTEMPT},
+		{"tcp-established", RC_FLOW_TO_TCP_ESTABLISHED},
+		{"tcp-closed", RC_FLOW_TO_TCP_CLOSED},
+		{"udp", RC_FLOW_TO_UDP},
+		{"icmp", RC_FLOW_TO_ICMP},
+		{"other", RC_FLOW_TO_OTHER},
 	};
 	const char *eq = strchr(arg, '=');
 	if (!eq)
@@ -226,7 +234,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 's':
 			if (parse_size(optarg, &v) < 0 || v == 0 || v > RC_MAX_CAPLEN)
-				return usage_error("bad --snaplen '%s': give 1 to 262144 bytes", optarg);
+				return usage_error("bad --snaplen '%s': give 1 to 262144 bytes",
+						   optarg);
 			o->snaplen = (uint32_t)v;
 			break;
 		case OPT_STRICT_SNAPLEN:
@@ -237,15 +246,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_FLOW_MEMCAP:
 			if (parse_size(optarg, &v) < 0)
-				return usage_error("bad --flow-memcap '%s': give a size like 64M", optarg);
+				return usage_error("bad --flow-memcap '%s': give a size like 64M",
+						   optarg);
 			o->flow.memcap = v;
 			break;
 		case OPT_TIMEOUT:
 			if (parse_timeout(optarg, &o->flow) < 0)
-				return usage_error("bad --timeout '%s': give CLASS=SECONDS, CLASS one of "
-						   "tcp-attempt, tcp-established, tcp-closed, udp, "
-						   "icmp, other",
-						   optarg);
+				return usage_error(
+					"bad --timeout '%s': give CLASS=SECONDS, CLASS one of "
+					"tcp-attempt, tcp-established, tcp-closed, udp, "
+					"icmp, other",
+					optarg);
 			break;
 		case OPT_COUNTERS:
 			o->counters_path = optarg;
@@ -300,8 +311,8 @@ static void print_group(FILE *f, const struct rc_ctrs *t, const char *title, con
 		uint64_t v = t->v[i];
 		if (!v || !has_prefix(rc_ctr_descs[i].name, prefix) || (pick && !pick(i)))
 			continue;
-		fprintf(f, "%s%s %" PRIu64, any ? ", " : title, rc_ctr_descs[i].name + strlen(prefix),
-			v);
+		fprintf(f, "%s%s %" PRIu64, any ? ", " : title,
+			rc_ctr_descs[i].name + strlen(prefix), v);
 		any = true;
 	}
 	if (any)
@@ -339,10 +350,11 @@ static void print_summary(const struct options *o, const struct rc_offline *off,
 		snprintf(formats + strlen(formats), sizeof(formats) - strlen(formats), "%s%s",
 			 i ? "+" : "", off->formats[i]);
 
-	fprintf(f, "ringcap: %d file%s (%s), %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s: "
-		   "%.3f Mpps, %.3f Gbit/s\n",
-		o->nfiles, o->nfiles == 1 ? "" : "s", formats[0] ? formats : "none", pkts, bytes, sec,
-		sec > 0 ? (double)pkts / sec / 1e6 : 0.0,
+	fprintf(f,
+		"ringcap: %d file%s (%s), %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s: "
+		"%.3f Mpps, %.3f Gbit/s\n",
+		o->nfiles, o->nfiles == 1 ? "" : "s", formats[0] ? formats : "none", pkts, bytes,
+		sec, sec > 0 ? (double)pkts / sec / 1e6 : 0.0,
 		sec > 0 ? (double)bytes * 8 / sec / 1e9 : 0.0);
 	print_group(f, t, "  link types: ", "link.", NULL);
 	print_group(f, t, "  reader: ", "read.", NULL);
@@ -374,8 +386,9 @@ static void print_summary(const struct options *o, const struct rc_offline *off,
 
 	/* The accounting invariant: every packet read is filtered out or decoded. */
 	uint64_t accounted = t->v[RC_CTR_FILTER_REJECTED] + t->v[RC_CTR_DECODE_PACKETS];
-	fprintf(f, "  accounting: read %" PRIu64 " = filtered out %" PRIu64 " + decoded %" PRIu64
-		   ": %s\n",
+	fprintf(f,
+		"  accounting: read %" PRIu64 " = filtered out %" PRIu64 " + decoded %" PRIu64
+		": %s\n",
 		pkts, t->v[RC_CTR_FILTER_REJECTED], t->v[RC_CTR_DECODE_PACKETS],
 		accounted == pkts ? "ok" : "MISMATCH");
 }
@@ -393,7 +406,8 @@ static int write_counters(const char *path, const struct rc_ctrs *t)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
 	if (!f) {
-		fprintf(stderr, "ringcap: cannot write counters to %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "ringcap: cannot write counters to %s: %s\n", path,
+			strerror(errno));
 		return -1;
 	}
 	fputc('{', f);
@@ -432,8 +446,8 @@ int main(int argc, char **argv)
 	if (o.flows_path) {
 		sink.out = strcmp(o.flows_path, "-") == 0 ? stdout : fopen(o.flows_path, "w");
 		if (!sink.out) {
-			fprintf(stderr, "ringcap: cannot write flow records to %s: %s\n", o.flows_path,
-				strerror(errno));
+			fprintf(stderr, "ringcap: cannot write flow records to %s: %s\n",
+				o.flows_path, strerror(errno));
 			rc = RC_EXIT_OUTPUT;
 			goto out_filter;
 		}
@@ -445,8 +459,8 @@ int main(int argc, char **argv)
 	sink.ctrs = &src;
 	int err = rc_worker_init(&worker, &o.flow, rc_record_sink_emit, &sink);
 	if (err < 0) {
-		fprintf(stderr, "ringcap: cannot set up the flow table (--flow-memcap %" PRIu64
-				"): %s\n",
+		fprintf(stderr,
+			"ringcap: cannot set up the flow table (--flow-memcap %" PRIu64 "): %s\n",
 			o.flow.memcap, strerror(-err));
 		rc = RC_EXIT_USAGE;
 		goto out_sink;
@@ -480,7 +494,10 @@ int main(int argc, char **argv)
 	rc_ctrs_sum(&total, &worker.ctrs);
 	if (stop_requested)
 		fprintf(stderr, "ringcap: interrupted: stopped reading early\n");
-	if (!o.quiet)
+	/* A run that failed before any packet (missing file, bad filter) gets its message only. */
+	bool failed_early =
+		(rc == RC_EXIT_OPEN || rc == RC_EXIT_USAGE) && total.v[RC_CTR_READ_PACKETS] == 0;
+	if (!o.quiet && !failed_early)
 		print_summary(&o, &off, &total, &sink, elapsed);
 	RC_ASSERT(total.v[RC_CTR_FILTER_REJECTED] + total.v[RC_CTR_DECODE_PACKETS] ==
 		  total.v[RC_CTR_READ_PACKETS]);
@@ -493,7 +510,8 @@ out_sink:
 			   (sink.out == stdout ? fflush(sink.out) : fclose(sink.out)) != 0;
 		if (bad) {
 			fprintf(stderr, "ringcap: writing flow records to %s failed: %s\n",
-				o.flows_path, strerror(sink.write_errno ? sink.write_errno : errno));
+				o.flows_path,
+				strerror(sink.write_errno ? sink.write_errno : errno));
 			rc = RC_EXIT_OUTPUT;
 		}
 	}

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define RC_ASSERT(cond)                                                                            \
-	do {                                                                                       \
-		if (__builtin_expect(!(cond), 0)) {                                                \
-			fprintf(stderr, "ringcap: assertion failed: %s (%s:%d)\n", #cond,         \
-				__FILE__, __LINE__);                                               \
-			abort();                                                                   \
-		}                                                                                  \
+#define RC_ASSERT(cond)                                                                   \
+	do {                                                                              \
+		if (__builtin_expect(!(cond), 0)) {                                       \
+			fprintf(stderr, "ringcap: assertion failed: %s (%s:%d)\n", #cond, \
+				__FILE__, __LINE__);                                      \
+			abort();                                                          \
+		}                                                                         \
 	} while (0)
 
 #define RC_WRONG(msg) RC_ASSERT(!(msg))

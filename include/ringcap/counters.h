@@ -20,17 +20,17 @@
 
 enum rc_ctr_kind { RC_COUNTER, RC_GAUGE };
 
-#define RC_COUNTER_TABLE(X)                                                                        \
-	RC_CTRS_READ(X)                                                                            \
-	RC_CTRS_DECODE(X)                                                                          \
-	RC_CTRS_FLOW(X)                                                                            \
+#define RC_COUNTER_TABLE(X) \
+	RC_CTRS_READ(X)     \
+	RC_CTRS_DECODE(X)   \
+	RC_CTRS_FLOW(X)     \
 	RC_CTRS_RUN(X)
 
 enum rc_ctr {
 #define RC_CTR_ENUM(id, name, kind, unit, help) RC_CTR_##id,
 	RC_COUNTER_TABLE(RC_CTR_ENUM)
 #undef RC_CTR_ENUM
-	RC_CTR__COUNT
+		RC_CTR__COUNT
 };
 
 struct rc_ctr_desc {

@@ -30,8 +30,8 @@ enum {
 };
 
 struct rc_tcp_options {
-	uint16_t mss;	  /* 0 when absent */
-	uint8_t wscale;	  /* valid when has_wscale */
+	uint16_t mss;	/* 0 when absent */
+	uint8_t wscale; /* valid when has_wscale */
 	bool has_wscale;
 	bool sack_permitted;
 	bool has_timestamps;
@@ -47,7 +47,7 @@ struct rc_decoded {
 	uint16_t vlan[RC_MAX_VLAN]; /* VLAN ids, outermost first */
 	uint16_t vlan_tpid[RC_MAX_VLAN];
 	uint8_t vlan_count;
-	uint16_t ethertype; /* of the network layer, after any tags */
+	uint16_t ethertype; /* of the network layer, after any tags; raw IP/loopback: implied */
 
 	/* network */
 	uint8_t l3;	  /* enum rc_l3 */
@@ -80,10 +80,22 @@ struct rc_decoded {
  * RC_CTR_DECODE_ETH_NON_IP, or the reason a header was malformed, such as
  * RC_CTR_DECODE_IPV4_BAD_IHL. `out` is filled as far as decoding got; out->l3 != RC_L3_NONE
  * means the addresses are valid and out->l4_ok that the ports/TCP fields are. Pure; any thread.
+ *
+ * Headers the snap length cut off (caplen < wirelen) are not malformed: the outcome is then
+ * RC_CTR_DECODE_SNAP_TRUNCATED, and a payload cut short leaves payload_caplen < payload_len.
+ * One error outcome still carries a usable segment: RC_CTR_DECODE_TCP_BAD_OPTIONS comes with
+ * l4_ok true and the options before the bad one parsed; follow l4_ok, not the outcome, to decide
+ * whether the flow table gets the packet. Payloads end at the IP total length (no padding).
  */
 enum rc_ctr rc_decode(const struct rc_packet *pkt, struct rc_decoded *out);
 
-/* True when `outcome` (a value rc_decode returned) counts as a malformed packet. */
+/*
+ * True when `outcome` (a value rc_decode returned) counts as a malformed packet: exactly the rows
+ * of RC_CTRS_DECODE_ERR in ringcap/ctr/decode.h. Any thread.
+ */
 bool rc_decode_is_error(enum rc_ctr outcome);
+
+/* True when rc_decode understands packets of this LINKTYPE_ value. */
+bool rc_decode_link_supported(uint32_t linktype);
 
 #endif

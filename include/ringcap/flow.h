@@ -25,7 +25,7 @@ enum rc_flow_timeout {
 };
 
 struct rc_flow_config {
-	uint64_t memcap;			  /* bytes of flow state at most */
+	uint64_t memcap;			/* bytes of flow state at most */
 	uint64_t timeout_ns[RC_FLOW_TO__COUNT]; /* idle time before a flow is retired */
 };
 
@@ -44,8 +44,8 @@ struct rc_flow_record {
 	uint64_t last_ns; /* last packet (duration = last_ns - ts_ns) */
 	uint8_t ts_digits;
 	char uid[24];
-	uint8_t l3;	  /* enum rc_l3 */
-	uint8_t proto;	  /* IP protocol number */
+	uint8_t l3;    /* enum rc_l3 */
+	uint8_t proto; /* IP protocol number */
 	uint8_t orig_h[16], resp_h[16];
 	uint16_t orig_p, resp_p; /* ICMP: type and code, as Zeek */
 	uint16_t vlan[RC_MAX_VLAN];

@@ -21,12 +21,12 @@ enum rc_linktype {
  */
 struct rc_packet {
 	const uint8_t *data;
-	uint64_t ts_ns;    /* capture time, nanoseconds since the Unix epoch */
+	uint64_t ts_ns;	   /* capture time, nanoseconds since the Unix epoch */
 	uint32_t caplen;   /* bytes present at data */
 	uint32_t wirelen;  /* length of the frame on the wire */
 	uint32_t linktype; /* enum rc_linktype value, or any other LINKTYPE_* number */
 	uint8_t ts_digits; /* sub-second digits the source really has: 6 (usec) or 9 (nsec), etc. */
-	uint8_t source;    /* which interface / ring / file the packet came from */
+	uint8_t source;	   /* which interface / ring / file the packet came from */
 };
 
 #endif

@@ -19,7 +19,8 @@ struct rc_reader;
 
 struct rc_reader_options {
 	/* Stop at a record whose caplen exceeds the file's snaplen (default: keep it, as libpcap
-	 * and tshark do, and count read.caplen_gt_snaplen). Records over RC_MAX_CAPLEN always stop. */
+	 * and tshark do, and count read.caplen_gt_snaplen). Records over RC_MAX_CAPLEN always stop.
+	 */
 	int strict_snaplen;
 };
 

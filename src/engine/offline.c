@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ringcap/decode.h"
 #include "ringcap/engine.h"
 
 static enum rc_ctr link_counter(uint32_t linktype)
@@ -11,6 +12,8 @@ static enum rc_ctr link_counter(uint32_t linktype)
 	switch (linktype) {
 	case RC_LINK_EN10MB:
 		return RC_CTR_LINK_EN10MB;
+	case RC_LINK_NULL:
+		return RC_CTR_LINK_NULL;
 	case RC_LINK_LINUX_SLL:
 		return RC_CTR_LINK_LINUX_SLL;
 	case RC_LINK_LINUX_SLL2:
@@ -24,11 +27,6 @@ static enum rc_ctr link_counter(uint32_t linktype)
 	default:
 		return RC_CTR_LINK_OTHER;
 	}
-}
-
-static bool link_supported(uint32_t linktype)
-{
-	return link_counter(linktype) != RC_CTR_LINK_OTHER;
 }
 
 static void note_format(struct rc_offline *o, const char *format)
@@ -63,11 +61,11 @@ static enum rc_exit run_file(struct rc_offline *o, const char *path, struct rc_w
 	}
 	note_format(o, rc_reader_format(r));
 	int linktype = rc_reader_linktype(r);
-	if (linktype >= 0 && !link_supported((uint32_t)linktype)) {
+	if (linktype >= 0 && !rc_decode_link_supported((uint32_t)linktype)) {
 		const char *name = rc_linktype_name((uint32_t)linktype);
 		fprintf(stderr,
 			"ringcap: %s: link type %d (%s) is not supported: ringcap decodes EN10MB, "
-			"LINUX_SLL, LINUX_SLL2, RAW, IPV4 and IPV6\n",
+			"LINUX_SLL, LINUX_SLL2, NULL, RAW, IPV4 and IPV6\n",
 			path, linktype, name ? name : "unknown");
 		rc_reader_close(r);
 		return RC_EXIT_OPEN;

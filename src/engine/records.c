@@ -1,4 +1,5 @@
-/* The flow record sink: JSON lines out, and a tally by conn_state and end reason for the summary. */
+/* The flow record sink: JSON lines out, and a tally by conn_state and end reason for the summary.
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -6,8 +7,8 @@
 #include "ringcap/engine.h"
 
 /* Zeek's conn_state values, in the order the summary lists them; "" collects anything else. */
-static const char *const states[] = {"SF",	"S0",  "S1", "REJ", "S2",  "S3",  "RSTO", "RSTR",
-				     "RSTOS0", "RSTRH", "SH", "SHR", "OTH", "",    NULL};
+static const char *const states[] = {"SF",     "S0",	"S1", "REJ", "S2",  "S3", "RSTO", "RSTR",
+				     "RSTOS0", "RSTRH", "SH", "SHR", "OTH", "",	  NULL};
 
 _Static_assert(sizeof(states) / sizeof(states[0]) <= 16 + 1, "by_state has 16 slots");
 

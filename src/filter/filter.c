@@ -61,7 +61,8 @@ static int compile(struct rc_filter *f, uint32_t linktype)
 {
 	if (f->nprograms == MAX_PROGRAMS) {
 		snprintf(f->error, sizeof(f->error),
-			 "filter \"%s\": more than %d link types in one run", f->expr, MAX_PROGRAMS);
+			 "filter \"%s\": more than %d link types in one run", f->expr,
+			 MAX_PROGRAMS);
 		f->has_error = true;
 		return -1;
 	}
@@ -70,8 +71,8 @@ static int compile(struct rc_filter *f, uint32_t linktype)
 	p->linktype = linktype;
 	pcap_t *dead = pcap_open_dead(linktype_to_dlt(linktype), (int)f->snaplen);
 	if (!dead) {
-		snprintf(f->error, sizeof(f->error), "filter \"%s\": libpcap cannot open link type %u",
-			 f->expr, linktype);
+		snprintf(f->error, sizeof(f->error),
+			 "filter \"%s\": libpcap cannot open link type %u", f->expr, linktype);
 		f->has_error = true;
 	} else if (pcap_compile(dead, &p->bpf, f->expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 		const char *name = pcap_datalink_val_to_name(linktype_to_dlt(linktype));

@@ -4,7 +4,7 @@
 #include "ringcap/counters.h"
 
 const struct rc_ctr_desc rc_ctr_descs[RC_CTR__COUNT] = {
-#define RC_CTR_DESC(id, name_, kind_, unit_, help_)                                                \
+#define RC_CTR_DESC(id, name_, kind_, unit_, help_) \
 	[RC_CTR_##id] = {.name = name_, .kind = kind_, .unit = unit_, .help = help_},
 	RC_COUNTER_TABLE(RC_CTR_DESC)
 #undef RC_CTR_DESC

@@ -12,9 +12,10 @@
 
 /* Ethernet + IPv4 + UDP 198.18.0.1:1000 -> 198.18.0.2:53, no payload. */
 static const uint8_t eth_udp[] = {
-	0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,		     /* Ethernet */
-	0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2, /* IPv4 */
-	0x03, 0xe8, 0x00, 0x35, 0, 8, 0, 0,				     /* UDP */
+	0x02, 0,    0,	  0,	0, 2, 0x02, 0, 0,  0,  0, 1, 0x08, 0x00, /* Ethernet */
+	0x45, 0,    0,	  28,	0, 1, 0,    0, 64, 17, 0, 0, 198,  18,
+	0,    1,    198,  18,	0, 2,	       /* IPv4 */
+	0x03, 0xe8, 0x00, 0x35, 0, 8, 0,    0, /* UDP */
 };
 
 static struct rc_packet packet(const uint8_t *data, uint32_t len, uint32_t linktype)
