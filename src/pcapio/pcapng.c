@@ -206,7 +206,7 @@ static int idb(struct rc_reader *r, const uint8_t *b, uint32_t total)
 	RC_ASSERT(rc == 0);
 	size_t at = 16;
 	uint16_t code, olen;
-	const uint8_t *val;
+	const uint8_t *val = NULL;
 	while ((rc = option(r, b, total, &at, &code, &olen, &val)) > 0) {
 		if (code == OPT_TSRESOL) {
 			if (olen != 1)
@@ -356,7 +356,7 @@ static int spb(struct rc_reader *r, const uint8_t *b, uint32_t total, struct rc_
 /* Process one block; returns 1 for a packet, 0 for another kind of block, or as block() does. */
 static int step(struct rc_reader *r, struct rc_packet *pkt, int *end)
 {
-	uint32_t type, total;
+	uint32_t type = 0, total = 0;
 	int rc = block(r, &type, &total);
 	*end = rc == 1;
 	if (rc)

@@ -358,10 +358,30 @@ int rc_reader_open_mem(struct rc_reader **out, const void *data, size_t len, con
 	return finish_open(r, out, err, errlen);
 }
 
+/*
+ * Pages of a mapped file stay resident (and count in RSS) after the walk has passed them, so a
+ * multi-GB capture would look like a multi-GB process. Hand back what lies behind the read
+ * position, in steps of RELEASE_STEP: the previous packet is finished once the next is asked for.
+ */
+#define RELEASE_STEP (32u << 20)
+
+static void release_behind(struct rc_reader *r)
+{
+	if (r->pos - r->released < 2 * RELEASE_STEP)
+		return;
+	size_t upto = (r->pos - RELEASE_STEP) & ~(size_t)(RELEASE_STEP - 1);
+	if (upto > r->released) {
+		madvise((uint8_t *)r->map + r->released, upto - r->released, MADV_DONTNEED);
+		r->released = upto;
+	}
+}
+
 int rc_reader_next(struct rc_reader *r, struct rc_packet *pkt)
 {
 	if (r->status)
 		return r->status;
+	if (r->input == RC_IN_MAP)
+		release_behind(r);
 	if (r->format == RC_FMT_PCAP)
 		return pcap_next(r, pkt);
 	return rc_pcapng_next(r, pkt);

@@ -44,6 +44,7 @@ struct rc_reader {
 	size_t chunk;  /* bytes read(2) is asked for at least */
 	void *map;
 	size_t maplen;
+	size_t released; /* bytes at the start of the map already handed back to the kernel */
 
 	enum rc_format format;
 	int big;    /* byte order of the file (classic) or of the current section (pcapng) */
