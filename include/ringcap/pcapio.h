@@ -1,7 +1,8 @@
 /*
  * Reading capture files: classic pcap (usec/nsec, both byte orders) and pcapng (several sections
  * and interfaces), from a path or standard input. Our own reader: libpcap is not used to read.
- * Files are mapped (or read in large chunks from a pipe); no copy is made per packet.
+ * Files and pipes are read in 1 MiB chunks (faster than a mapping, see reader.c); no copy is made
+ * per packet.
  */
 #ifndef RINGCAP_PCAPIO_H
 #define RINGCAP_PCAPIO_H

