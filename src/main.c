@@ -1,7 +1,9 @@
-/* ringcap: options, the run, signals and the summary. The only place that logs at will. */
+/* ringcap: options, the run (offline or live), signals and the summary. The only place that logs
+ * at will. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,68 +15,103 @@
 
 #include "ringcap/assert.h"
 #include "ringcap/counters.h"
-#include "ringcap/decode.h"
 #include "ringcap/engine.h"
 #include "ringcap/filter.h"
 #include "ringcap/flow.h"
+#include "ringcap/report.h"
+#include "ringcap/ring.h"
 
 #ifndef RINGCAP_VERSION
 #define RINGCAP_VERSION "0.1.0"
 #endif
 
 static const char usage_text[] =
-	"Usage: ringcap -r FILE [-r FILE ...] [OPTIONS] [BPF EXPRESSION]\n"
+	"Usage: ringcap -i IFACE [OPTIONS] [BPF EXPRESSION]     capture live\n"
+	"       ringcap -r FILE [-r FILE ...] [OPTIONS] [BPF EXPRESSION]     read files\n"
 	"\n"
-	"Read packet capture files, decode every packet (Ethernet, 802.1Q/QinQ, IPv4, IPv6, TCP,\n"
-	"UDP, ICMP), track flows and write one record per flow. The summary on standard error "
-	"says\n"
-	"how many packets were read, filtered, decoded and malformed, and how fast.\n"
+	"Capture packets without dropping them, or read capture files; decode every packet\n"
+	"(Ethernet, 802.1Q/QinQ, IPv4, IPv6, TCP, UDP, ICMP), track flows in both directions and\n"
+	"write one record per flow. The summary on standard error says how many packets the "
+	"kernel\n"
+	"delivered and dropped, and how many were filtered, decoded and malformed.\n"
 	"\n"
-	"Input\n"
+	"Live capture (root or CAP_NET_RAW)\n"
+	"  -i, --interface IFACE   Capture on IFACE with one AF_PACKET TPACKET_V3 ring per "
+	"capture\n"
+	"                          thread, all in one PACKET_FANOUT group.\n"
+	"      --rings N           Capture threads and rings (default: one per CPU of --cpus).\n"
+	"      --cpus LIST         CPUs to pin capture threads to, e.g. 0-3,6 (default: all "
+	"online).\n"
+	"      --decoders M        Decoder threads (default: as many as rings).\n"
+	"      --ring-size SIZE    Bytes per ring (default 128M; K, M, G suffixes). The kernel "
+	"must\n"
+	"                          grant it whole: ringcap never shrinks it.\n"
+	"      --block-size SIZE   Ring block size, a power of two (default 1M).\n"
+	"      --block-timeout MS  The kernel hands over a partly filled block after MS (default "
+	"10).\n"
+	"      --fanout MODE       How the kernel spreads packets over rings: hash (default: both\n"
+	"                          directions of a flow on one ring), cpu, lb, qm, rnd.\n"
+	"      --fanout-flags F    Comma-separated: rollover, defrag.\n"
+	"      --fanout-id N       Fanout group id (default: derived from the process id).\n"
+	"      --no-promisc        Do not put the interface in promiscuous mode.\n"
+	"      --queue-size SIZE   Bytes of each ring-to-decoder queue (default 16M).\n"
+	"      --duration SEC      Stop after SEC seconds (default: run until SIGINT or SIGTERM).\n"
+	"      --stats-interval S  Print a one-line live view every S seconds (default 1 when\n"
+	"                          standard error is a terminal, else none; 0 turns it off).\n"
+	"\n"
+	"Reading files\n"
 	"  -r, --read FILE         Read a pcap or pcapng file; '-' reads standard input. Repeat "
 	"to\n"
 	"                          read several files in order (e.g. spilled overflow files).\n"
-	"  -f, --filter EXPR       Keep only packets matching the BPF expression (pcap-filter(7)\n"
-	"                          syntax, compiled by libpcap). Words left after the options are\n"
-	"                          joined into the expression, as with tcpdump.\n"
-	"  -s, --snaplen N         Look at no more than N bytes of each packet (default: all).\n"
 	"      --strict-snaplen    Stop at a record longer than the file's snapshot length "
 	"instead\n"
 	"                          of keeping it (libpcap and tshark keep it).\n"
 	"\n"
-	"Flows\n"
+	"Both\n"
+	"  -f, --filter EXPR       Keep only packets matching the BPF expression (pcap-filter(7)\n"
+	"                          syntax, compiled by libpcap). Words left after the options are\n"
+	"                          joined into the expression, as with tcpdump. Live, the filter\n"
+	"                          runs in the kernel and is attached before the socket is bound.\n"
+	"                          Note: the kernel strips VLAN tags before the filter runs, so a\n"
+	"                          'vlan' expression does not match live; ringcap restores the "
+	"tag\n"
+	"                          for decoding and output.\n"
+	"  -s, --snaplen N         Keep no more than N bytes of each packet (default: 262144 "
+	"live,\n"
+	"                          all offline).\n"
 	"      --flows FILE        Write flow records as JSON lines to FILE ('-': standard "
 	"output).\n"
 	"                          One object per ended flow, and every live flow at the end.\n"
-	"      --flow-memcap SIZE  Memory for flow state (default 128M; K, M, G suffixes). When "
-	"it\n"
-	"                          is full the flow idle longest is ended early (end_reason\n"
-	"                          \"evicted\").\n"
-	"      --timeout CLASS=SEC Idle timeout of a class of flows, in seconds of capture time.\n"
-	"                          Classes (defaults): tcp-attempt (30), tcp-established (300),\n"
-	"                          tcp-closed (5), udp (60), icmp (60), other (60).\n"
-	"\n"
-	"Output\n"
+	"      --flow-memcap SIZE  Memory for flow state per decoder (default 128M). When it is\n"
+	"                          full the flow idle longest is ended early (end_reason "
+	"\"evicted\").\n"
+	"      --timeout CLASS=SEC Idle timeout of a class of flows, in seconds. Classes "
+	"(defaults):\n"
+	"                          tcp-attempt (30), tcp-established (300), tcp-closed (5),\n"
+	"                          udp (60), icmp (60), other (60).\n"
 	"      --counters FILE     Write every counter as one JSON object to FILE at the end.\n"
-	"  -q, --quiet             No summary and no progress line.\n"
+	"  -q, --quiet             No summary, no progress and no live view.\n"
 	"      --list-counters     Print the counter reference (Markdown) and exit.\n"
 	"  -h, --help              This help.\n"
 	"  -V, --version           Version and libpcap version.\n"
 	"\n"
 	"Exit status\n"
-	"  0  every input was read to its end\n"
-	"  1  an input could not be opened, or is not a capture file ringcap reads\n"
+	"  0  every input was read to its end / the capture stopped cleanly\n"
+	"  1  an input could not be opened or is not a capture file ringcap reads; live: no such\n"
+	"     interface, interface down, missing privileges, ring refused by the kernel\n"
 	"  2  bad command line or bad filter expression\n"
 	"  3  an input is damaged: ringcap stopped at the byte offset it names, after processing\n"
 	"     every packet before it\n"
 	"  4  an output (flow records, counters) could not be written\n"
+	"  5  live: the counters did not add up at the end (a bug: please report it)\n"
 	"\n"
 	"Signals\n"
-	"  SIGINT or SIGTERM stops reading, writes the live flows and the summary; a second one\n"
-	"  exits at once.\n"
+	"  SIGINT or SIGTERM stops reading or capturing; the rings and queues are drained, live\n"
+	"  flows written and the summary printed. A second signal exits at once.\n"
 	"\n"
 	"Examples\n"
-	"  ringcap -r trace.pcap --flows flows.json\n"
+	"  ringcap -i eth1 --flows flows.json\n"
+	"  ringcap -i eth1 --rings 4 --cpus 2-5 -f 'tcp port 80' --counters c.json\n"
 	"  ringcap -r trace.pcapng -f 'tcp port 80' --flows - | jq .\n"
 	"  cat spill-*.pcap | ringcap -r - --counters counters.json\n";
 
@@ -92,6 +129,7 @@ static void on_signal(int sig)
 struct options {
 	const char **files;
 	int nfiles;
+	const char *ifname;
 	char *filter;
 	const char *flows_path;
 	const char *counters_path;
@@ -99,6 +137,15 @@ struct options {
 	int strict_snaplen;
 	int quiet;
 	struct rc_flow_config flow;
+	/* live */
+	int nrings, ndecoders, ncpus;
+	int cpus[RC_MAX_RINGS];
+	uint64_t ring_size, block_size, queue_size;
+	uint32_t block_timeout_ms;
+	enum rc_fanout_mode fanout;
+	bool rollover, defrag, promisc;
+	int fanout_id;			 /* -1: pick one */
+	double duration, stats_interval; /* stats_interval < 0: default */
 };
 
 static int parse_size(const char *s, uint64_t *out)
@@ -125,12 +172,27 @@ static int parse_size(const char *s, uint64_t *out)
 		mult = 1ull << 30;
 		end++;
 		break;
+	case 't':
+	case 'T':
+		mult = 1ull << 40;
+		end++;
+		break;
 	}
 	if (*end == 'B' || *end == 'b')
 		end++;
 	if (*end != '\0' || v > UINT64_MAX / mult)
 		return -1;
 	*out = v * mult;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end != '\0' || !(v >= 0) || v > 1e9)
+		return -1;
+	*out = v;
 	return 0;
 }
 
@@ -148,11 +210,8 @@ static int parse_timeout(const char *arg, struct rc_flow_config *cfg)
 		{"other", RC_FLOW_TO_OTHER},
 	};
 	const char *eq = strchr(arg, '=');
-	if (!eq)
-		return -1;
-	char *end;
-	double sec = strtod(eq + 1, &end);
-	if (end == eq + 1 || *end != '\0' || !(sec >= 0) || sec > 1e9)
+	double sec;
+	if (!eq || parse_seconds(eq + 1, &sec) < 0)
 		return -1;
 	for (size_t i = 0; i < RC_ARRAY_SIZE(classes); i++) {
 		if (strlen(classes[i].name) == (size_t)(eq - arg) &&
@@ -162,6 +221,38 @@ static int parse_timeout(const char *arg, struct rc_flow_config *cfg)
 		}
 	}
 	return -1;
+}
+
+/* "0-3,6" into cpus[]; every CPU must be one this process may run on. */
+static int parse_cpus(const char *s, int *cpus, int *n)
+{
+	cpu_set_t allowed;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		CPU_ZERO(&allowed);
+	*n = 0;
+	while (*s) {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+		if (end == s || a < 0)
+			return -1;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a)
+				return -1;
+		}
+		for (long c = a; c <= b; c++) {
+			if (*n == RC_MAX_RINGS || c >= CPU_SETSIZE || !CPU_ISSET((int)c, &allowed))
+				return -1;
+			cpus[(*n)++] = (int)c;
+		}
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s)
+			return -1;
+	}
+	return *n > 0 ? 0 : -1;
 }
 
 static char *join_args(int argc, char **argv)
@@ -195,13 +286,56 @@ enum {
 	OPT_TIMEOUT,
 	OPT_STRICT_SNAPLEN,
 	OPT_LIST_COUNTERS,
+	OPT_RINGS,
+	OPT_CPUS,
+	OPT_DECODERS,
+	OPT_RING_SIZE,
+	OPT_BLOCK_SIZE,
+	OPT_BLOCK_TIMEOUT,
+	OPT_FANOUT,
+	OPT_FANOUT_FLAGS,
+	OPT_FANOUT_ID,
+	OPT_NO_PROMISC,
+	OPT_QUEUE_SIZE,
+	OPT_DURATION,
+	OPT_STATS_INTERVAL,
 };
+
+static int parse_fanout(const char *s, enum rc_fanout_mode *mode)
+{
+	static const char *const names[] = {
+		[RC_FANOUT_HASH] = "hash", [RC_FANOUT_CPU] = "cpu", [RC_FANOUT_LB] = "lb",
+		[RC_FANOUT_QM] = "qm",	   [RC_FANOUT_RND] = "rnd",
+	};
+	for (size_t i = 0; i < RC_ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*mode = (enum rc_fanout_mode)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int parse_fanout_flags(const char *s, struct options *o)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "rollover") == 0)
+			o->rollover = true;
+		else if (strcmp(tok, "defrag") == 0)
+			o->defrag = true;
+		else
+			return -1;
+	}
+	return 0;
+}
 
 /* Returns -1 to go on, or the exit code to leave with. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{"read", required_argument, NULL, 'r'},
+		{"interface", required_argument, NULL, 'i'},
 		{"filter", required_argument, NULL, 'f'},
 		{"snaplen", required_argument, NULL, 's'},
 		{"strict-snaplen", no_argument, NULL, OPT_STRICT_SNAPLEN},
@@ -211,6 +345,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"counters", required_argument, NULL, OPT_COUNTERS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"list-counters", no_argument, NULL, OPT_LIST_COUNTERS},
+		{"rings", required_argument, NULL, OPT_RINGS},
+		{"cpus", required_argument, NULL, OPT_CPUS},
+		{"decoders", required_argument, NULL, OPT_DECODERS},
+		{"ring-size", required_argument, NULL, OPT_RING_SIZE},
+		{"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
+		{"block-timeout", required_argument, NULL, OPT_BLOCK_TIMEOUT},
+		{"fanout", required_argument, NULL, OPT_FANOUT},
+		{"fanout-flags", required_argument, NULL, OPT_FANOUT_FLAGS},
+		{"fanout-id", required_argument, NULL, OPT_FANOUT_ID},
+		{"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+		{"queue-size", required_argument, NULL, OPT_QUEUE_SIZE},
+		{"duration", required_argument, NULL, OPT_DURATION},
+		{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -222,10 +369,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (!o->files)
 		return RC_EXIT_USAGE;
 	rc_flow_config_default(&o->flow);
-	while ((c = getopt_long(argc, argv, "r:f:s:qhV", longopts, NULL)) != -1) {
+	o->ring_size = 128ull << 20;
+	o->block_size = 1u << 20;
+	o->block_timeout_ms = 10;
+	o->queue_size = 16u << 20;
+	o->promisc = true;
+	o->fanout_id = -1;
+	o->stats_interval = -1;
+	while ((c = getopt_long(argc, argv, "r:i:f:s:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o->files[o->nfiles++] = optarg;
+			break;
+		case 'i':
+			o->ifname = optarg;
 			break;
 		case 'f':
 			if (o->filter)
@@ -264,6 +421,75 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'q':
 			o->quiet = 1;
 			break;
+		case OPT_RINGS:
+			if (parse_size(optarg, &v) < 0 || v == 0 || v > 1024)
+				return usage_error("bad --rings '%s': give a number of rings",
+						   optarg);
+			o->nrings = (int)v;
+			break;
+		case OPT_CPUS:
+			if (parse_cpus(optarg, o->cpus, &o->ncpus) < 0)
+				return usage_error(
+					"bad --cpus '%s': give online CPUs this process may "
+					"use, like 0-3,6",
+					optarg);
+			break;
+		case OPT_DECODERS:
+			if (parse_size(optarg, &v) < 0 || v == 0 || v > RC_MAX_DECODERS)
+				return usage_error("bad --decoders '%s': give 1 to 64", optarg);
+			o->ndecoders = (int)v;
+			break;
+		case OPT_RING_SIZE:
+			if (parse_size(optarg, &o->ring_size) < 0 || o->ring_size == 0)
+				return usage_error("bad --ring-size '%s': give a size like 256M",
+						   optarg);
+			break;
+		case OPT_BLOCK_SIZE:
+			if (parse_size(optarg, &o->block_size) < 0 || o->block_size == 0 ||
+			    o->block_size > (1u << 30))
+				return usage_error("bad --block-size '%s': give a size like 1M",
+						   optarg);
+			break;
+		case OPT_BLOCK_TIMEOUT:
+			if (parse_size(optarg, &v) < 0 || v == 0 || v > 60000)
+				return usage_error("bad --block-timeout '%s': give 1 to 60000 ms",
+						   optarg);
+			o->block_timeout_ms = (uint32_t)v;
+			break;
+		case OPT_FANOUT:
+			if (parse_fanout(optarg, &o->fanout) < 0)
+				return usage_error(
+					"bad --fanout '%s': give hash, cpu, lb, qm or rnd", optarg);
+			break;
+		case OPT_FANOUT_FLAGS:
+			if (parse_fanout_flags(optarg, o) < 0)
+				return usage_error(
+					"bad --fanout-flags '%s': give rollover, defrag or "
+					"both, comma-separated",
+					optarg);
+			break;
+		case OPT_FANOUT_ID:
+			if (parse_size(optarg, &v) < 0 || v > 65535)
+				return usage_error("bad --fanout-id '%s': give 0 to 65535", optarg);
+			o->fanout_id = (int)v;
+			break;
+		case OPT_NO_PROMISC:
+			o->promisc = false;
+			break;
+		case OPT_QUEUE_SIZE:
+			if (parse_size(optarg, &o->queue_size) < 0 || o->queue_size < (1u << 20))
+				return usage_error("bad --queue-size '%s': give at least 1M",
+						   optarg);
+			break;
+		case OPT_DURATION:
+			if (parse_seconds(optarg, &o->duration) < 0)
+				return usage_error("bad --duration '%s': give seconds", optarg);
+			break;
+		case OPT_STATS_INTERVAL:
+			if (parse_seconds(optarg, &o->stats_interval) < 0)
+				return usage_error("bad --stats-interval '%s': give seconds",
+						   optarg);
+			break;
 		case OPT_LIST_COUNTERS:
 			rc_ctrs_write_doc(stdout);
 			return RC_EXIT_OK;
@@ -284,9 +510,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 					   argv[optind]);
 		o->filter = join_args(argc - optind, argv + optind);
 	}
-	if (o->nfiles == 0)
-		return usage_error("%s", "no input: give a capture file with -r FILE (live capture "
-					 "comes with -i in a later version)");
+	if (o->nfiles == 0 && !o->ifname)
+		return usage_error("%s", "no input: give an interface with -i IFACE or a capture "
+					 "file with -r FILE");
+	if (o->nfiles > 0 && o->ifname)
+		return usage_error("%s", "give either -i (live) or -r (files), not both");
 	return -1;
 }
 
@@ -295,102 +523,6 @@ static uint64_t monotonic_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* Print "name value" for every non-zero counter under `prefix` that `pick` accepts. */
-static void print_group(FILE *f, const struct rc_ctrs *t, const char *title, const char *prefix,
-			bool (*pick)(int id))
-{
-	bool any = false;
-	for (int i = 0; i < RC_CTR__COUNT; i++) {
-		uint64_t v = t->v[i];
-		if (!v || !has_prefix(rc_ctr_descs[i].name, prefix) || (pick && !pick(i)))
-			continue;
-		fprintf(f, "%s%s %" PRIu64, any ? ", " : title,
-			rc_ctr_descs[i].name + strlen(prefix), v);
-		any = true;
-	}
-	if (any)
-		fputc('\n', f);
-}
-
-static bool is_decode_error(int id)
-{
-	return id != RC_CTR_DECODE_PACKETS && rc_decode_is_error((enum rc_ctr)id);
-}
-
-static bool is_decode_result(int id)
-{
-	return id != RC_CTR_DECODE_PACKETS && !rc_decode_is_error((enum rc_ctr)id);
-}
-
-static uint64_t sum_errors(const struct rc_ctrs *t)
-{
-	uint64_t n = 0;
-	for (int i = 0; i < RC_CTR__COUNT; i++)
-		if (has_prefix(rc_ctr_descs[i].name, "decode.") && is_decode_error(i))
-			n += t->v[i];
-	return n;
-}
-
-static void print_summary(const struct options *o, const struct rc_offline *off,
-			  const struct rc_ctrs *t, const struct rc_record_sink *sink,
-			  uint64_t elapsed_ns)
-{
-	FILE *f = stderr;
-	double sec = (double)elapsed_ns / 1e9;
-	uint64_t pkts = t->v[RC_CTR_READ_PACKETS], bytes = t->v[RC_CTR_READ_BYTES];
-	char formats[64] = "";
-	for (int i = 0; i < 4 && off->formats[i]; i++)
-		snprintf(formats + strlen(formats), sizeof(formats) - strlen(formats), "%s%s",
-			 i ? "+" : "", off->formats[i]);
-
-	fprintf(f,
-		"ringcap: %d file%s (%s), %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s: "
-		"%.3f Mpps, %.3f Gbit/s\n",
-		o->nfiles, o->nfiles == 1 ? "" : "s", formats[0] ? formats : "none", pkts, bytes,
-		sec, sec > 0 ? (double)pkts / sec / 1e6 : 0.0,
-		sec > 0 ? (double)bytes * 8 / sec / 1e9 : 0.0);
-	print_group(f, t, "  link types: ", "link.", NULL);
-	print_group(f, t, "  reader: ", "read.", NULL);
-	if (o->filter)
-		fprintf(f, "  filter \"%s\": %" PRIu64 " accepted, %" PRIu64 " filtered out\n",
-			o->filter, t->v[RC_CTR_FILTER_ACCEPTED], t->v[RC_CTR_FILTER_REJECTED]);
-	fprintf(f, "  decoded: %" PRIu64 " packets\n", t->v[RC_CTR_DECODE_PACKETS]);
-	print_group(f, t, "    by outcome: ", "decode.", is_decode_result);
-	fprintf(f, "  decode errors: %" PRIu64 "\n", sum_errors(t));
-	print_group(f, t, "    by reason: ", "decode.", is_decode_error);
-
-	uint64_t nflows = 0;
-	for (int i = 0; i < 16; i++)
-		nflows += sink->by_state[i];
-	fprintf(f, "  flows: %" PRIu64, nflows);
-	for (int i = 0; i < 16; i++)
-		if (sink->by_state[i])
-			fprintf(f, ", %s %" PRIu64,
-				rc_record_state_name(i)[0] ? rc_record_state_name(i) : "no-state",
-				sink->by_state[i]);
-	fputc('\n', f);
-	fprintf(f, "    ended by:");
-	for (int e = 0; e < 8; e++)
-		if (sink->by_end[e])
-			fprintf(f, " %s %" PRIu64, rc_flow_end_name((enum rc_flow_end)e),
-				sink->by_end[e]);
-	fputc('\n', f);
-	print_group(f, t, "    table: ", "flow.", NULL);
-
-	/* The accounting invariant: every packet read is filtered out or decoded. */
-	uint64_t accounted = t->v[RC_CTR_FILTER_REJECTED] + t->v[RC_CTR_DECODE_PACKETS];
-	fprintf(f,
-		"  accounting: read %" PRIu64 " = filtered out %" PRIu64 " + decoded %" PRIu64
-		": %s\n",
-		pkts, t->v[RC_CTR_FILTER_REJECTED], t->v[RC_CTR_DECODE_PACKETS],
-		accounted == pkts ? "ok" : "MISMATCH");
 }
 
 static void progress_line(void *arg, const struct rc_ctrs *src)
@@ -402,7 +534,9 @@ static void progress_line(void *arg, const struct rc_ctrs *src)
 		sec > 0 ? (double)pkts / sec / 1e6 : 0.0);
 }
 
-static int write_counters(const char *path, const struct rc_ctrs *t)
+/* Counters as one JSON object; `extra` (may be NULL) writes more members after them. */
+static int write_counters(const char *path, const struct rc_ctrs *t,
+			  void (*extra)(FILE *f, const void *arg), const void *arg)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
 	if (!f) {
@@ -411,14 +545,12 @@ static int write_counters(const char *path, const struct rc_ctrs *t)
 		return -1;
 	}
 	fputc('{', f);
-	for (int i = 0; i < RC_CTR__COUNT; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", rc_ctr_descs[i].name, t->v[i]);
+	rc_report_json_counters(f, t);
+	if (extra)
+		extra(f, arg);
 	fputs("}\n", f);
 	int bad = ferror(f);
-	if (f != stdout)
-		bad |= fclose(f) != 0;
-	else
-		bad |= fflush(f) != 0;
+	bad |= (f == stdout ? fflush(f) : fclose(f)) != 0;
 	if (bad) {
 		fprintf(stderr, "ringcap: writing counters to %s failed: %s\n", path,
 			strerror(errno));
@@ -427,60 +559,76 @@ static int write_counters(const char *path, const struct rc_ctrs *t)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Open the flow record output; NULL with *rc set on failure, NULL with *rc 0 when none. */
+static FILE *open_flows(const struct options *o, int *rc)
 {
-	struct options o = {0};
-	int rc = parse_options(argc, argv, &o);
-	if (rc >= 0)
-		goto out;
-
-	struct rc_filter *filter = NULL;
-	if (o.filter && rc_filter_new(&filter, o.filter, o.snaplen) < 0) {
-		fprintf(stderr, "ringcap: out of memory\n");
-		rc = RC_EXIT_OPEN;
-		goto out;
+	static char buf[1 << 20];
+	*rc = 0;
+	if (!o->flows_path)
+		return NULL;
+	FILE *f = strcmp(o->flows_path, "-") == 0 ? stdout : fopen(o->flows_path, "w");
+	if (!f) {
+		fprintf(stderr, "ringcap: cannot write flow records to %s: %s\n", o->flows_path,
+			strerror(errno));
+		*rc = RC_EXIT_OUTPUT;
+		return NULL;
 	}
+	setvbuf(f, buf, _IOFBF, sizeof(buf));
+	return f;
+}
 
-	struct rc_record_sink sink = {0};
-	static char flows_buf[1 << 20];
-	if (o.flows_path) {
-		sink.out = strcmp(o.flows_path, "-") == 0 ? stdout : fopen(o.flows_path, "w");
-		if (!sink.out) {
-			fprintf(stderr, "ringcap: cannot write flow records to %s: %s\n",
-				o.flows_path, strerror(errno));
-			rc = RC_EXIT_OUTPUT;
-			goto out_filter;
-		}
-		setvbuf(sink.out, flows_buf, _IOFBF, sizeof(flows_buf));
-	}
+/* Close the flow output; returns RC_EXIT_OUTPUT when anything failed to be written. */
+static int close_flows(const struct options *o, FILE *f, int write_errno)
+{
+	if (!f)
+		return RC_EXIT_OK;
+	bool bad = write_errno || ferror(f) || (f == stdout ? fflush(f) : fclose(f)) != 0;
+	if (!bad)
+		return RC_EXIT_OK;
+	fprintf(stderr, "ringcap: writing flow records to %s failed: %s\n", o->flows_path,
+		strerror(write_errno ? write_errno : errno));
+	return RC_EXIT_OUTPUT;
+}
 
-	static struct rc_worker worker;
-	static struct rc_ctrs src;
-	sink.ctrs = &src;
-	int err = rc_worker_init(&worker, &o.flow, rc_record_sink_emit, &sink);
-	if (err < 0) {
-		fprintf(stderr,
-			"ringcap: cannot set up the flow table (--flow-memcap %" PRIu64 "): %s\n",
-			o.flow.memcap, strerror(-err));
-		rc = RC_EXIT_USAGE;
-		goto out_sink;
-	}
-
+static void install_signals(void)
+{
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+static int run_offline(struct options *o, struct rc_filter *filter)
+{
+	int rc;
+	struct rc_record_sink sink = {0};
+	sink.out = open_flows(o, &rc);
+	if (rc)
+		return rc;
+
+	static struct rc_worker worker;
+	static struct rc_ctrs src;
+	sink.ctrs = &src;
+	int err = rc_worker_init(&worker, &o->flow, rc_record_sink_emit, &sink);
+	if (err < 0) {
+		fprintf(stderr,
+			"ringcap: cannot set up the flow table (--flow-memcap %" PRIu64 "): %s\n",
+			o->flow.memcap, strerror(-err));
+		close_flows(o, sink.out, 0);
+		return RC_EXIT_USAGE;
+	}
+	install_signals();
 
 	uint64_t start = monotonic_ns();
 	struct rc_offline off = {
-		.files = o.files,
-		.nfiles = o.nfiles,
-		.reader = {.strict_snaplen = o.strict_snaplen},
+		.files = o->files,
+		.nfiles = o->nfiles,
+		.reader = {.strict_snaplen = o->strict_snaplen},
 		.filter = filter,
-		.snaplen = o.snaplen,
+		.snaplen = o->snaplen,
 		.stop = &stop_requested,
-		.progress = (!o.quiet && isatty(STDERR_FILENO)) ? progress_line : NULL,
+		.progress = (!o->quiet && isatty(STDERR_FILENO)) ? progress_line : NULL,
 		.progress_arg = &start,
 	};
 	rc = rc_offline_run(&off, &worker, &src);
@@ -492,30 +640,237 @@ int main(int argc, char **argv)
 	struct rc_ctrs total = {0};
 	rc_ctrs_sum(&total, &src);
 	rc_ctrs_sum(&total, &worker.ctrs);
+	uint64_t pkts = total.v[RC_CTR_READ_PACKETS], bytes = total.v[RC_CTR_READ_BYTES];
 	if (stop_requested)
 		fprintf(stderr, "ringcap: interrupted: stopped reading early\n");
 	/* A run that failed before any packet (missing file, bad filter) gets its message only. */
-	bool failed_early =
-		(rc == RC_EXIT_OPEN || rc == RC_EXIT_USAGE) && total.v[RC_CTR_READ_PACKETS] == 0;
-	if (!o.quiet && !failed_early)
-		print_summary(&o, &off, &total, &sink, elapsed);
-	RC_ASSERT(total.v[RC_CTR_FILTER_REJECTED] + total.v[RC_CTR_DECODE_PACKETS] ==
-		  total.v[RC_CTR_READ_PACKETS]);
-	if (o.counters_path && write_counters(o.counters_path, &total) < 0 && rc < RC_EXIT_OUTPUT)
+	bool failed_early = (rc == RC_EXIT_OPEN || rc == RC_EXIT_USAGE) && pkts == 0;
+	if (!o->quiet && !failed_early) {
+		double sec = (double)elapsed / 1e9;
+		char formats[64] = "";
+		for (int i = 0; i < 4 && off.formats[i]; i++)
+			snprintf(formats + strlen(formats), sizeof(formats) - strlen(formats),
+				 "%s%s", i ? "+" : "", off.formats[i]);
+		fprintf(stderr,
+			"ringcap: %d file%s (%s), %" PRIu64 " packets, %" PRIu64
+			" bytes in %.3f s: "
+			"%.3f Mpps, %.3f Gbit/s\n",
+			o->nfiles, o->nfiles == 1 ? "" : "s", formats[0] ? formats : "none", pkts,
+			bytes, sec, sec > 0 ? (double)pkts / sec / 1e6 : 0.0,
+			sec > 0 ? (double)bytes * 8 / sec / 1e9 : 0.0);
+		rc_report_body(stderr, &total, &sink, o->filter);
+		fprintf(stderr,
+			"  accounting: read %" PRIu64 " = filtered out %" PRIu64
+			" + decoded %" PRIu64 ": %s\n",
+			pkts, total.v[RC_CTR_FILTER_REJECTED], total.v[RC_CTR_DECODE_PACKETS],
+			total.v[RC_CTR_FILTER_REJECTED] + total.v[RC_CTR_DECODE_PACKETS] == pkts
+				? "ok"
+				: "MISMATCH");
+	}
+	/* The offline accounting invariant: every packet read is filtered out or decoded. */
+	RC_ASSERT(total.v[RC_CTR_FILTER_REJECTED] + total.v[RC_CTR_DECODE_PACKETS] == pkts);
+	if (o->counters_path && write_counters(o->counters_path, &total, NULL, NULL) < 0 &&
+	    rc < RC_EXIT_OUTPUT)
 		rc = RC_EXIT_OUTPUT;
 	rc_worker_destroy(&worker);
-out_sink:
-	if (sink.out) {
-		bool bad = sink.write_errno || ferror(sink.out) ||
-			   (sink.out == stdout ? fflush(sink.out) : fclose(sink.out)) != 0;
-		if (bad) {
-			fprintf(stderr, "ringcap: writing flow records to %s failed: %s\n",
-				o.flows_path,
-				strerror(sink.write_errno ? sink.write_errno : errno));
-			rc = RC_EXIT_OUTPUT;
+	int out_rc = close_flows(o, sink.out, sink.write_errno);
+	return out_rc ? out_rc : rc;
+}
+
+/* The live extras of the counters JSON: the interface drops and per-ring/per-decoder detail. */
+static void live_json(FILE *f, const void *arg)
+{
+	const struct rc_live *l = arg;
+	int64_t ifd = rc_live_ifdropped(l);
+	if (ifd < 0)
+		fputs(",\"pcap.ifdropped\":null", f);
+	else
+		fprintf(f, ",\"pcap.ifdropped\":%" PRId64, ifd);
+	fputs(",\"rings\":[", f);
+	for (int i = 0; i < rc_live_nrings(l); i++) {
+		const struct rc_ctrs *c = rc_live_ring_ctrs(l, i);
+		fprintf(f,
+			"%s{\"packets\":%" PRIu64 ",\"drops\":%" PRIu64 ",\"freeze_q_cnt\":%" PRIu64
+			",\"walked\":%" PRIu64 ",\"queue_full\":%" PRIu64 "}",
+			i ? "," : "", rc_ctr_get(c, RC_CTR_PCAP_RECEIVED),
+			rc_ctr_get(c, RC_CTR_PCAP_DROPPED), rc_ctr_get(c, RC_CTR_CAPTURE_FREEZE_Q),
+			rc_ctr_get(c, RC_CTR_CAPTURE_PACKETS), rc_ctr_get(c, RC_CTR_QUEUE_FULL));
+	}
+	fputs("],\"decoders\":[", f);
+	for (int i = 0; i < rc_live_ndecoders(l); i++) {
+		const struct rc_ctrs *c = rc_live_decoder_ctrs(l, i);
+		fprintf(f, "%s{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", i ? "," : "",
+			rc_ctr_get(c, RC_CTR_DECODE_PACKETS), rc_ctr_get(c, RC_CTR_DECODER_BYTES));
+	}
+	fputc(']', f);
+}
+
+static void live_line(const struct rc_live *l, struct rc_ctrs *prev, double dt)
+{
+	struct rc_ctrs now = {0};
+	rc_live_totals(l, &now);
+	uint64_t pk = now.v[RC_CTR_CAPTURE_PACKETS] - prev->v[RC_CTR_CAPTURE_PACKETS];
+	uint64_t by = now.v[RC_CTR_CAPTURE_BYTES] - prev->v[RC_CTR_CAPTURE_BYTES];
+	uint64_t dr = now.v[RC_CTR_PCAP_DROPPED] - prev->v[RC_CTR_PCAP_DROPPED];
+	uint64_t qf = now.v[RC_CTR_QUEUE_FULL] - prev->v[RC_CTR_QUEUE_FULL];
+	fprintf(stderr,
+		"ringcap: %9.0f pps %9.1f Mbit/s | received %" PRIu64 " dropped %" PRIu64
+		" (+%" PRIu64 "/s) queue full %" PRIu64 " (+%" PRIu64 "/s) | flows %" PRIu64 "\n",
+		(double)pk / dt, (double)by * 8 / dt / 1e6, now.v[RC_CTR_PCAP_RECEIVED],
+		now.v[RC_CTR_PCAP_DROPPED], (uint64_t)((double)dr / dt), now.v[RC_CTR_QUEUE_FULL],
+		(uint64_t)((double)qf / dt), now.v[RC_CTR_FLOW_ACTIVE]);
+	*prev = now;
+}
+
+static int live_defaults(struct options *o)
+{
+	if (o->ncpus == 0) {
+		cpu_set_t set;
+		if (sched_getaffinity(0, sizeof(set), &set) < 0)
+			return usage_error("cannot read the CPUs this process may use: %s",
+					   strerror(errno));
+		for (int c = 0; c < CPU_SETSIZE && o->ncpus < RC_MAX_RINGS; c++)
+			if (CPU_ISSET(c, &set))
+				o->cpus[o->ncpus++] = c;
+	}
+	if (o->nrings == 0)
+		o->nrings = o->ncpus;
+	if (o->nrings > o->ncpus) {
+		fprintf(stderr,
+			"ringcap: --rings %d but only %d CPU%s available for capture threads: give "
+			"fewer rings, or more CPUs with --cpus\n",
+			o->nrings, o->ncpus, o->ncpus == 1 ? " is" : "s are");
+		return RC_EXIT_USAGE;
+	}
+	if (o->ndecoders == 0)
+		o->ndecoders = o->nrings;
+	if (o->fanout_id < 0)
+		o->fanout_id = rc_ring_fanout_id_unique();
+	if (o->stats_interval < 0)
+		o->stats_interval = (!o->quiet && isatty(STDERR_FILENO)) ? 1 : 0;
+	return -1;
+}
+
+static int run_live(struct options *o, struct rc_filter *filter)
+{
+	int rc = live_defaults(o);
+	if (rc >= 0)
+		return rc;
+	FILE *flows = open_flows(o, &rc);
+	if (rc)
+		return rc;
+
+	struct rc_live_config cfg = {
+		.nrings = o->nrings,
+		.ndecoders = o->ndecoders,
+		.ring =
+			{
+				.ifname = o->ifname,
+				.ring_bytes = o->ring_size,
+				.block_bytes = (uint32_t)o->block_size,
+				.block_timeout_ms = o->block_timeout_ms,
+				.snaplen = o->snaplen ? o->snaplen : RC_MAX_CAPLEN,
+				.promisc = o->promisc,
+				.fanout = o->fanout,
+				.fanout_rollover = o->rollover,
+				.fanout_defrag = o->defrag,
+				.fanout_id = (uint16_t)o->fanout_id,
+			},
+		.filter = filter,
+		.queue_bytes = o->queue_size,
+		.flow = o->flow,
+		.flows_out = flows,
+	};
+	memcpy(cfg.cpus, o->cpus, sizeof(cfg.cpus));
+
+	install_signals();
+	char err[512];
+	struct rc_live *l;
+	int e = rc_live_start(&l, &cfg, err, sizeof(err));
+	if (e < 0) {
+		fprintf(stderr, "ringcap: %s\n", err);
+		close_flows(o, flows, 0);
+		return e == -EINVAL && filter && rc_filter_last_error(filter) ? RC_EXIT_USAGE
+									      : RC_EXIT_OPEN;
+	}
+	/* The ready line: every ring is bound; tests and scripts wait for it. */
+	fprintf(stderr,
+		"ringcap: capturing on %s: %d ring%s (%s), %d decoder%s%s%s\n",
+		o->ifname, o->nrings, o->nrings == 1 ? "" : "s", rc_live_describe(l), o->ndecoders,
+		o->ndecoders == 1 ? "" : "s", filter ? ", filter " : "",
+		filter ? o->filter : "");
+
+	uint64_t start = monotonic_ns(), last_line = start;
+	struct rc_ctrs prev = {0};
+	while (!stop_requested) {
+		struct timespec tick = {0, 20 * 1000000};
+		nanosleep(&tick, NULL);
+		uint64_t now = monotonic_ns();
+		if (o->duration > 0 && (double)(now - start) / 1e9 >= o->duration)
+			break;
+		if (o->stats_interval > 0 && (double)(now - last_line) / 1e9 >= o->stats_interval) {
+			live_line(l, &prev, (double)(now - last_line) / 1e9);
+			last_line = now;
 		}
 	}
-out_filter:
+	rc_live_stop(l);
+	uint64_t elapsed = monotonic_ns() - start;
+
+	struct rc_ctrs total = {0};
+	rc_live_totals(l, &total);
+	struct rc_record_sink flows_all = {0};
+	for (int i = 0; i < rc_live_ndecoders(l); i++)
+		rc_report_add_sink(&flows_all, rc_live_decoder_sink(l, i));
+
+	uint64_t recv = total.v[RC_CTR_PCAP_RECEIVED], drop = total.v[RC_CTR_PCAP_DROPPED];
+	uint64_t decoded = total.v[RC_CTR_DECODE_PACKETS], full = total.v[RC_CTR_QUEUE_FULL];
+	bool adds_up = recv - drop == decoded + full && recv >= drop;
+	int64_t ifd = rc_live_ifdropped(l);
+	if (!o->quiet) {
+		double sec = (double)elapsed / 1e9;
+		fprintf(stderr, "\nringcap: %" PRIu64 " packets captured in %.3f s on %s\n",
+			total.v[RC_CTR_CAPTURE_PACKETS], sec, o->ifname);
+		fprintf(stderr, "%" PRIu64 " packets received by filter\n", recv);
+		fprintf(stderr, "%" PRIu64 " packets dropped by kernel\n", drop);
+		if (ifd < 0)
+			fprintf(stderr, "unavailable packets dropped by interface\n");
+		else
+			fprintf(stderr, "%" PRId64 " packets dropped by interface\n", ifd);
+		rc_report_body(stderr, &total, &flows_all, o->filter);
+		fprintf(stderr,
+			"  accounting: kernel received %" PRIu64 " - kernel dropped %" PRIu64
+			" = decoded %" PRIu64 " + queue full %" PRIu64 ": %s\n",
+			recv, drop, decoded, full, adds_up ? "ok" : "MISMATCH");
+	}
+	rc = RC_EXIT_OK;
+	if (o->counters_path && write_counters(o->counters_path, &total, live_json, l) < 0)
+		rc = RC_EXIT_OUTPUT;
+	int out_rc = close_flows(o, flows, flows_all.write_errno);
+	rc_live_free(l);
+	if (out_rc)
+		rc = out_rc;
+	if (!adds_up) {
+		fprintf(stderr, "ringcap: the counters do not add up (see the accounting line)\n");
+		rc = 5;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	int rc = parse_options(argc, argv, &o);
+	if (rc >= 0)
+		goto out;
+
+	struct rc_filter *filter = NULL;
+	if (o.filter && rc_filter_new(&filter, o.filter,
+				      o.ifname && !o.snaplen ? RC_MAX_CAPLEN : o.snaplen) < 0) {
+		fprintf(stderr, "ringcap: out of memory\n");
+		rc = RC_EXIT_OPEN;
+		goto out;
+	}
+	rc = o.ifname ? run_live(&o, filter) : run_offline(&o, filter);
 	rc_filter_free(filter);
 out:
 	free(o.files);

@@ -17,6 +17,7 @@
 #include "ringcap/ctr/decode.h"
 #include "ringcap/ctr/flow.h"
 #include "ringcap/ctr/run.h"
+#include "ringcap/ctr/capture.h"
 
 enum rc_ctr_kind { RC_COUNTER, RC_GAUGE };
 
@@ -24,7 +25,8 @@ enum rc_ctr_kind { RC_COUNTER, RC_GAUGE };
 	RC_CTRS_READ(X)     \
 	RC_CTRS_DECODE(X)   \
 	RC_CTRS_FLOW(X)     \
-	RC_CTRS_RUN(X)
+	RC_CTRS_RUN(X)      \
+	RC_CTRS_CAPTURE(X)
 
 enum rc_ctr {
 #define RC_CTR_ENUM(id, name, kind, unit, help) RC_CTR_##id,

@@ -14,6 +14,7 @@
 #include "ringcap/filter.h"
 #include "ringcap/flow.h"
 #include "ringcap/pcapio.h"
+#include "ringcap/ring.h"
 
 /* Where ended flows go: JSON lines to a stream (or nowhere), counted by conn_state. */
 struct rc_record_sink {
@@ -75,5 +76,53 @@ struct rc_offline {
  * on with the next file after a file that fails. src counts reading and filtering.
  */
 enum rc_exit rc_offline_run(struct rc_offline *o, struct rc_worker *w, struct rc_ctrs *src);
+
+/* Live capture: rings → capture threads → SPSC queues → decoder threads → record sinks. */
+#define RC_MAX_RINGS	64
+#define RC_MAX_DECODERS 64
+
+struct rc_live_config {
+	int nrings, ndecoders;
+	int cpus[RC_MAX_RINGS];	    /* capture thread i is pinned to cpus[i] */
+	struct rc_ring_config ring; /* template: ifname, geometry, fanout, promisc, snaplen */
+	struct rc_filter *filter;   /* NULL: every frame */
+	size_t queue_bytes;	    /* per (ring, decoder) queue */
+	struct rc_flow_config flow;
+	FILE *flows_out; /* NULL: flow records counted, not written */
+};
+
+struct rc_live;
+
+/*
+ * Open every ring (filter attached before bind, one fanout group), create the queues, start the
+ * decoder and capture threads. On failure nothing is left running and err says what and why.
+ * Returns 0 or a negative errno.
+ */
+int rc_live_start(struct rc_live **out, const struct rc_live_config *cfg, char *err, size_t errlen);
+
+/* Geometry of ring 0 as set up, for the start-up log line. */
+const char *rc_live_describe(const struct rc_live *l);
+
+/* Sum every thread's counters into *total (any time, from the main thread; lock-free). */
+void rc_live_totals(const struct rc_live *l, struct rc_ctrs *total);
+
+/*
+ * Stop: keep new frames out of the rings, walk what they still hold, let the decoders empty
+ * their queues and flush their flows, join every thread. Counters are final afterwards.
+ */
+void rc_live_stop(struct rc_live *l);
+
+/* Interface drops since start (rx_missed_errors + rx_fifo_errors), or -1 when unavailable. */
+int64_t rc_live_ifdropped(const struct rc_live *l);
+
+/* Per-ring and per-decoder detail (after rc_live_stop, or approximate before). */
+int rc_live_nrings(const struct rc_live *l);
+int rc_live_ndecoders(const struct rc_live *l);
+const struct rc_ctrs *rc_live_ring_ctrs(const struct rc_live *l, int i);
+const struct rc_ctrs *rc_live_decoder_ctrs(const struct rc_live *l, int i);
+const struct rc_record_sink *rc_live_decoder_sink(const struct rc_live *l, int i);
+
+/* Free everything (after rc_live_stop); NULL is allowed. */
+void rc_live_free(struct rc_live *l);
 
 #endif

@@ -33,6 +33,15 @@ int rc_filter_prepare(struct rc_filter *f, uint32_t linktype, char *err, size_t 
  */
 bool rc_filter_match(struct rc_filter *f, const struct rc_packet *pkt);
 
+/*
+ * The compiled program for `linktype` (prepared first), to attach to a socket: *insns points to
+ * `struct sock_filter`-compatible instructions (struct bpf_insn has the same layout), *len their
+ * count. Every accepting `ret` returns the snaplen, so the kernel never cuts a frame shorter than
+ * asked. Returns 0 or -EINVAL (message in err).
+ */
+int rc_filter_program(struct rc_filter *f, uint32_t linktype, const void **insns, uint16_t *len,
+		      char *err, size_t errlen);
+
 /* The message of the last failed compilation, or NULL when none failed. */
 const char *rc_filter_last_error(const struct rc_filter *f);
 

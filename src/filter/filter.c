@@ -99,6 +99,30 @@ int rc_filter_prepare(struct rc_filter *f, uint32_t linktype, char *err, size_t 
 	return -EINVAL;
 }
 
+int rc_filter_program(struct rc_filter *f, uint32_t linktype, const void **insns, uint16_t *len,
+		      char *err, size_t errlen)
+{
+	int rc = rc_filter_prepare(f, linktype, err, errlen);
+	if (rc < 0)
+		return rc;
+	struct program *p = &f->programs[find_program(f, linktype)];
+	/* libpcap returns the snaplen given to pcap_open_dead; make sure no accepting return is
+	 * shorter, whatever optimisation produced it. */
+	for (u_int i = 0; i < p->bpf.bf_len; i++) {
+		struct bpf_insn *in = &p->bpf.bf_insns[i];
+		if (in->code == (BPF_RET | BPF_K) && in->k != 0 && in->k < f->snaplen)
+			in->k = f->snaplen;
+	}
+	if (p->bpf.bf_len > UINT16_MAX) {
+		snprintf(err, errlen, "filter \"%s\" compiles to %u instructions, over the "
+			 "kernel's limit", f->expr, p->bpf.bf_len);
+		return -EINVAL;
+	}
+	*insns = p->bpf.bf_insns;
+	*len = (uint16_t)p->bpf.bf_len;
+	return 0;
+}
+
 bool rc_filter_match(struct rc_filter *f, const struct rc_packet *pkt)
 {
 	int i = f->last_index;

@@ -1,0 +1,475 @@
+/*
+ * Live capture threads and decoder threads. A capture thread walks its ring block by block,
+ * copies every frame (with any VLAN tag the kernel stripped put back) into the queue of the
+ * decoder its flow hashes to, and hands the block back at once: a slow decoder can fill its own
+ * queue (counted in queue.full) but never holds a ring block. Decoders drain their queues, decode,
+ * track flows, and back off briefly when every queue is empty.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/filter.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ringcap/assert.h"
+#include "ringcap/dispatch.h"
+#include "ringcap/engine.h"
+#include "ringcap/spsc.h"
+
+/* The record a capture thread puts in a queue: this header, then the frame. */
+struct queued_packet {
+	uint64_t ts_ns;
+	uint32_t caplen;
+	uint32_t wirelen;
+	uint32_t linktype;
+	uint8_t source;
+	uint8_t ts_digits;
+	uint16_t pad;
+};
+_Static_assert(sizeof(struct queued_packet) == 24, "queued packet header is 24 bytes");
+
+struct capture {
+	struct rc_live *live;
+	int index, cpu;
+	struct rc_ring *ring;
+	struct rc_spsc **queues; /* one per decoder */
+	struct rc_ctrs ctrs;
+	pthread_t thread;
+	bool started;
+};
+
+struct decoder {
+	struct rc_live *live;
+	int index;
+	struct rc_worker worker;
+	struct rc_record_sink sink;
+	pthread_t thread;
+	bool started, worker_ready;
+};
+
+struct rc_live {
+	struct rc_live_config cfg;
+	struct capture *captures;
+	struct decoder *decoders;
+	struct rc_spsc **queues; /* [ring * ndecoders + decoder] */
+	atomic_bool stop_capture;
+	atomic_bool captures_done;
+	int64_t ifdrop_start; /* -1: the interface has no such counters */
+	int64_t ifdrop_end;
+	bool stopped;
+};
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* rx_missed_errors + rx_fifo_errors of the interface, or -1 when it has neither. */
+static int64_t read_ifdrops(const char *ifname)
+{
+	static const char *const names[] = {"rx_missed_errors", "rx_fifo_errors"};
+	int64_t sum = 0;
+	for (size_t i = 0; i < RC_ARRAY_SIZE(names); i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, names[i]);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return -1;
+		long long v = 0;
+		int ok = fscanf(f, "%lld", &v);
+		fclose(f);
+		if (ok != 1)
+			return -1;
+		sum += v;
+	}
+	return sum;
+}
+
+/* Copy one frame into the queue of its decoder. Returns false when that queue is full. */
+static bool enqueue(struct capture *c, const struct rc_packet *pkt, const struct rc_vlan_tag *vlan,
+		    uint64_t *dirty)
+{
+	int nd = c->live->cfg.ndecoders;
+	uint32_t h = rc_dispatch_hash(pkt, vlan->tpid ? vlan->tci : 0);
+	int d = (int)(((uint64_t)h * (uint64_t)nd) >> 32);
+	bool restore = vlan->tpid != 0 && pkt->linktype == RC_LINK_EN10MB && pkt->caplen >= 12;
+	uint32_t caplen = pkt->caplen + (restore ? 4 : 0);
+	struct queued_packet *q = rc_spsc_reserve(c->queues[d], sizeof(*q) + caplen);
+	if (!q)
+		return false;
+	q->ts_ns = pkt->ts_ns;
+	q->caplen = caplen;
+	q->wirelen = pkt->wirelen + (restore ? 4 : 0);
+	q->linktype = pkt->linktype;
+	q->source = pkt->source;
+	q->ts_digits = pkt->ts_digits;
+	uint8_t *dst = (uint8_t *)(q + 1);
+	if (restore) {
+		/* Put the tag back between the MAC addresses and the EtherType, as on the wire. */
+		memcpy(dst, pkt->data, 12);
+		dst[12] = (uint8_t)(vlan->tpid >> 8);
+		dst[13] = (uint8_t)vlan->tpid;
+		dst[14] = (uint8_t)(vlan->tci >> 8);
+		dst[15] = (uint8_t)vlan->tci;
+		memcpy(dst + 16, pkt->data + 12, pkt->caplen - 12);
+		rc_ctr_inc(&c->ctrs, RC_CTR_CAPTURE_VLAN_RESTORED);
+	} else {
+		memcpy(dst, pkt->data, pkt->caplen);
+	}
+	rc_spsc_commit(c->queues[d]);
+	*dirty |= 1ull << d;
+	return true;
+}
+
+static void walk_block(struct capture *c, struct rc_ring_block *b)
+{
+	struct rc_packet pkt;
+	struct rc_vlan_tag vlan;
+	uint64_t dirty = 0, n = 0, bytes = 0, full = 0;
+
+	while (rc_ring_block_next(b, &pkt, &vlan)) {
+		n++;
+		bytes += pkt.caplen;
+		if (!enqueue(c, &pkt, &vlan, &dirty))
+			full++;
+	}
+	for (int d = 0; dirty; d++, dirty >>= 1)
+		if (dirty & 1)
+			rc_spsc_publish(c->queues[d]);
+	rc_ctr_add(&c->ctrs, RC_CTR_CAPTURE_PACKETS, n);
+	rc_ctr_add(&c->ctrs, RC_CTR_CAPTURE_BYTES, bytes);
+	rc_ctr_add(&c->ctrs, RC_CTR_QUEUE_ENQUEUED, n - full);
+	rc_ctr_add(&c->ctrs, RC_CTR_QUEUE_FULL, full);
+	rc_ctr_inc(&c->ctrs, RC_CTR_CAPTURE_BLOCKS);
+}
+
+/* Fold the kernel's statistics into this thread's counters (owner only). */
+static void refresh_stats(struct capture *c)
+{
+	struct rc_ring_stats st;
+	if (rc_ring_stats(c->ring, &st) < 0)
+		return;
+	rc_ctr_set(&c->ctrs, RC_CTR_PCAP_RECEIVED, st.packets);
+	rc_ctr_set(&c->ctrs, RC_CTR_PCAP_DROPPED, st.drops);
+	rc_ctr_set(&c->ctrs, RC_CTR_CAPTURE_FREEZE_Q, st.freeze_q_cnt);
+	rc_ctr_set(&c->ctrs, RC_CTR_CAPTURE_SEQ_GAPS, st.seq_gaps);
+}
+
+/* Walk every block the kernel has ready. Returns how many. */
+static int walk_ready(struct capture *c)
+{
+	struct rc_ring_block b;
+	int n = 0;
+	while (rc_ring_block(c->ring, &b) == 1) {
+		walk_block(c, &b);
+		rc_ring_block_done(c->ring, &b);
+		n++;
+	}
+	return n;
+}
+
+static void *capture_main(void *arg)
+{
+	struct capture *c = arg;
+	struct rc_live *l = c->live;
+	uint64_t next_stats = now_ns(CLOCK_MONOTONIC) + 1000000000u;
+
+	while (!atomic_load_explicit(&l->stop_capture, memory_order_acquire)) {
+		if (walk_ready(c) == 0)
+			rc_ring_wait(c->ring, 100);
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		if (now >= next_stats) {
+			refresh_stats(c);
+			next_stats = now + 1000000000u;
+		}
+	}
+
+	/*
+	 * Drain: a filter that accepts nothing keeps new frames out; the kernel retires the block
+	 * it is filling after the block timeout, so walking until no block has come for twice that
+	 * long sees every frame the kernel counted.
+	 */
+	static const struct sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+	rc_ring_set_filter(c->ring, drop_all, 1);
+	uint64_t quiet_ns = 2ull * l->cfg.ring.block_timeout_ms * 1000000u + 100000000u;
+	uint64_t deadline = now_ns(CLOCK_MONOTONIC) + quiet_ns;
+	for (;;) {
+		if (walk_ready(c) > 0)
+			deadline = now_ns(CLOCK_MONOTONIC) + quiet_ns;
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		if (now >= deadline)
+			break;
+		rc_ring_wait(c->ring, (int)((deadline - now) / 1000000u) + 1);
+	}
+	refresh_stats(c);
+	return NULL;
+}
+
+static void process_record(struct decoder *d, const struct queued_packet *q)
+{
+	struct rc_packet pkt = {
+		.data = (const uint8_t *)(q + 1),
+		.ts_ns = q->ts_ns,
+		.caplen = q->caplen,
+		.wirelen = q->wirelen,
+		.linktype = q->linktype,
+		.ts_digits = q->ts_digits,
+		.source = q->source,
+	};
+	rc_ctr_add(&d->worker.ctrs, RC_CTR_DECODER_BYTES, q->caplen);
+	rc_worker_process(&d->worker, &pkt);
+}
+
+/* One pass over this decoder's queues, at most `budget` records from each. Returns records. */
+static uint64_t drain_once(struct decoder *d, int budget)
+{
+	struct rc_live *l = d->live;
+	uint64_t total = 0;
+	for (int r = 0; r < l->cfg.nrings; r++) {
+		struct rc_spsc *q = l->queues[r * l->cfg.ndecoders + d->index];
+		const void *rec;
+		uint32_t len;
+		int n = 0;
+		while (n < budget && (rec = rc_spsc_peek(q, &len)) != NULL) {
+			RC_ASSERT(len >= sizeof(struct queued_packet));
+			process_record(d, rec);
+			rc_spsc_consume(q);
+			n++;
+		}
+		if (n)
+			rc_spsc_release(q);
+		total += (uint64_t)n;
+	}
+	return total;
+}
+
+static void *decoder_main(void *arg)
+{
+	struct decoder *d = arg;
+	struct rc_live *l = d->live;
+	uint64_t next_expire = now_ns(CLOCK_MONOTONIC) + 1000000000u;
+	int idle = 0;
+
+	for (;;) {
+		if (drain_once(d, 256)) {
+			idle = 0;
+			continue;
+		}
+		if (atomic_load_explicit(&l->captures_done, memory_order_acquire)) {
+			/* Every producer has exited: one more pass sees all they published. */
+			if (drain_once(d, 1 << 30) == 0)
+				break;
+			continue;
+		}
+		/* Nothing queued: spin briefly, then sleep 50 us, then retire idle flows. */
+		if (++idle < 64) {
+			sched_yield();
+			continue;
+		}
+		rc_ctr_inc(&d->worker.ctrs, RC_CTR_DECODER_IDLE_WAITS);
+		struct timespec pause = {0, 50000};
+		nanosleep(&pause, NULL);
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		if (now >= next_expire) {
+			rc_flow_table_expire(d->worker.flows, now_ns(CLOCK_REALTIME));
+			next_expire = now + 1000000000u;
+		}
+	}
+	rc_worker_finish(&d->worker);
+	return NULL;
+}
+
+static int pin(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
+static void stop_threads(struct rc_live *l)
+{
+	atomic_store_explicit(&l->stop_capture, true, memory_order_release);
+	for (int i = 0; i < l->cfg.nrings; i++)
+		if (l->captures[i].started)
+			pthread_join(l->captures[i].thread, NULL);
+	atomic_store_explicit(&l->captures_done, true, memory_order_release);
+	for (int i = 0; i < l->cfg.ndecoders; i++)
+		if (l->decoders[i].started)
+			pthread_join(l->decoders[i].thread, NULL);
+}
+
+int rc_live_start(struct rc_live **out, const struct rc_live_config *cfg, char *err, size_t errlen)
+{
+	RC_ASSERT(cfg->nrings > 0 && cfg->nrings <= RC_MAX_RINGS);
+	RC_ASSERT(cfg->ndecoders > 0 && cfg->ndecoders <= RC_MAX_DECODERS);
+	int rc = -ENOMEM;
+	struct rc_live *l = calloc(1, sizeof(*l));
+	if (!l)
+		goto oom;
+	l->cfg = *cfg;
+	l->captures = calloc((size_t)cfg->nrings, sizeof(*l->captures));
+	l->decoders = calloc((size_t)cfg->ndecoders, sizeof(*l->decoders));
+	l->queues = calloc((size_t)(cfg->nrings * cfg->ndecoders), sizeof(*l->queues));
+	if (!l->captures || !l->decoders || !l->queues)
+		goto oom;
+	for (int i = 0; i < cfg->nrings * cfg->ndecoders; i++)
+		if (rc_spsc_new(&l->queues[i], cfg->queue_bytes) < 0)
+			goto oom;
+
+	const void *insns = NULL;
+	uint16_t ninsns = 0;
+	if (cfg->filter) {
+		rc = rc_filter_program(cfg->filter, RC_LINK_EN10MB, &insns, &ninsns, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	for (int i = 0; i < cfg->nrings; i++) {
+		struct capture *c = &l->captures[i];
+		struct rc_ring_config rcfg = cfg->ring;
+		rcfg.filter_insns = insns;
+		rcfg.filter_len = ninsns;
+		rcfg.index = (uint8_t)i;
+		c->live = l;
+		c->index = i;
+		c->cpu = cfg->cpus[i];
+		c->queues = &l->queues[i * cfg->ndecoders];
+		rc = rc_ring_open(&c->ring, &rcfg, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	for (int i = 0; i < cfg->ndecoders; i++) {
+		struct decoder *d = &l->decoders[i];
+		d->live = l;
+		d->index = i;
+		d->sink.out = cfg->flows_out;
+		d->sink.ctrs = &d->worker.ctrs;
+		rc = rc_worker_init(&d->worker, &cfg->flow, rc_record_sink_emit, &d->sink);
+		if (rc < 0) {
+			snprintf(err, errlen,
+				 "cannot set up a flow table (--flow-memcap %" PRIu64 "): %s",
+				 cfg->flow.memcap, strerror(-rc));
+			goto fail;
+		}
+		/* rc_worker_init zeroes the worker: point the sink at its counters again. */
+		d->sink.ctrs = &d->worker.ctrs;
+		d->worker_ready = true;
+	}
+	l->ifdrop_start = read_ifdrops(cfg->ring.ifname);
+	for (int i = 0; i < cfg->ndecoders; i++) {
+		rc = -pthread_create(&l->decoders[i].thread, NULL, decoder_main, &l->decoders[i]);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot start a decoder thread: %s", strerror(-rc));
+			goto fail;
+		}
+		l->decoders[i].started = true;
+	}
+	for (int i = 0; i < cfg->nrings; i++) {
+		struct capture *c = &l->captures[i];
+		rc = -pthread_create(&c->thread, NULL, capture_main, c);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot start a capture thread: %s", strerror(-rc));
+			goto fail;
+		}
+		c->started = true;
+		if (pin(c->thread, c->cpu) != 0)
+			fprintf(stderr,
+				"ringcap: warning: cannot pin capture thread %d to CPU %d\n", i,
+				c->cpu);
+	}
+	*out = l;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory for %d queues of %zu bytes",
+		 cfg->nrings * cfg->ndecoders, cfg->queue_bytes);
+fail:
+	if (l && l->captures && l->decoders) {
+		stop_threads(l);
+		l->stopped = true;
+	}
+	rc_live_free(l);
+	return rc < 0 ? rc : -ENOMEM;
+}
+
+const char *rc_live_describe(const struct rc_live *l)
+{
+	return rc_ring_describe(l->captures[0].ring);
+}
+
+void rc_live_totals(const struct rc_live *l, struct rc_ctrs *total)
+{
+	for (int i = 0; i < l->cfg.nrings; i++)
+		rc_ctrs_sum(total, &l->captures[i].ctrs);
+	for (int i = 0; i < l->cfg.ndecoders; i++)
+		rc_ctrs_sum(total, &l->decoders[i].worker.ctrs);
+}
+
+void rc_live_stop(struct rc_live *l)
+{
+	if (l->stopped)
+		return;
+	stop_threads(l);
+	l->stopped = true;
+	l->ifdrop_end = read_ifdrops(l->cfg.ring.ifname);
+}
+
+int64_t rc_live_ifdropped(const struct rc_live *l)
+{
+	int64_t end = l->stopped ? l->ifdrop_end : read_ifdrops(l->cfg.ring.ifname);
+	if (l->ifdrop_start < 0 || end < 0)
+		return -1;
+	return end >= l->ifdrop_start ? end - l->ifdrop_start : 0;
+}
+
+int rc_live_nrings(const struct rc_live *l)
+{
+	return l->cfg.nrings;
+}
+
+int rc_live_ndecoders(const struct rc_live *l)
+{
+	return l->cfg.ndecoders;
+}
+
+const struct rc_ctrs *rc_live_ring_ctrs(const struct rc_live *l, int i)
+{
+	return &l->captures[i].ctrs;
+}
+
+const struct rc_ctrs *rc_live_decoder_ctrs(const struct rc_live *l, int i)
+{
+	return &l->decoders[i].worker.ctrs;
+}
+
+const struct rc_record_sink *rc_live_decoder_sink(const struct rc_live *l, int i)
+{
+	return &l->decoders[i].sink;
+}
+
+void rc_live_free(struct rc_live *l)
+{
+	if (!l)
+		return;
+	RC_ASSERT(l->stopped || !l->captures || !l->decoders);
+	if (l->captures)
+		for (int i = 0; i < l->cfg.nrings; i++)
+			rc_ring_close(l->captures[i].ring);
+	if (l->decoders)
+		for (int i = 0; i < l->cfg.ndecoders; i++)
+			if (l->decoders[i].worker_ready)
+				rc_worker_destroy(&l->decoders[i].worker);
+	if (l->queues)
+		for (int i = 0; i < l->cfg.nrings * l->cfg.ndecoders; i++)
+			rc_spsc_free(l->queues[i]);
+	free(l->queues);
+	free(l->captures);
+	free(l->decoders);
+	free(l);
+}
