@@ -696,6 +696,17 @@ static void live_json(FILE *f, const void *arg)
 			rc_ctr_get(c, RC_CTR_PCAP_DROPPED), rc_ctr_get(c, RC_CTR_CAPTURE_FREEZE_Q),
 			rc_ctr_get(c, RC_CTR_CAPTURE_PACKETS), rc_ctr_get(c, RC_CTR_QUEUE_FULL));
 	}
+	fputs("],\"queues\":[", f);
+	for (int r = 0, n = 0; r < rc_live_nrings(l); r++)
+		for (int d = 0; d < rc_live_ndecoders(l); d++, n++) {
+			uint64_t enq, full;
+			size_t used, cap;
+			rc_live_queue_stats(l, r, d, &enq, &full, &used, &cap);
+			fprintf(f,
+				"%s{\"ring\":%d,\"decoder\":%d,\"enqueued\":%" PRIu64
+				",\"full\":%" PRIu64 ",\"used_bytes\":%zu,\"capacity_bytes\":%zu}",
+				n ? "," : "", r, d, enq, full, used, cap);
+		}
 	fputs("],\"decoders\":[", f);
 	for (int i = 0; i < rc_live_ndecoders(l); i++) {
 		const struct rc_ctrs *c = rc_live_decoder_ctrs(l, i);
@@ -794,11 +805,9 @@ static int run_live(struct options *o, struct rc_filter *filter)
 									      : RC_EXIT_OPEN;
 	}
 	/* The ready line: every ring is bound; tests and scripts wait for it. */
-	fprintf(stderr,
-		"ringcap: capturing on %s: %d ring%s (%s), %d decoder%s%s%s\n",
-		o->ifname, o->nrings, o->nrings == 1 ? "" : "s", rc_live_describe(l), o->ndecoders,
-		o->ndecoders == 1 ? "" : "s", filter ? ", filter " : "",
-		filter ? o->filter : "");
+	fprintf(stderr, "ringcap: capturing on %s: %d ring%s (%s), %d decoder%s%s%s\n", o->ifname,
+		o->nrings, o->nrings == 1 ? "" : "s", rc_live_describe(l), o->ndecoders,
+		o->ndecoders == 1 ? "" : "s", filter ? ", filter " : "", filter ? o->filter : "");
 
 	uint64_t start = monotonic_ns(), last_line = start;
 	struct rc_ctrs prev = {0};

@@ -56,6 +56,12 @@ static inline void rc_ctr_add(struct rc_ctrs *c, enum rc_ctr id, uint64_t n)
 			 __ATOMIC_RELAXED);
 }
 
+/* Add n to a single-writer counter kept outside a block (per-queue detail and the like). */
+static inline void rc_ctr_bump(uint64_t *v, uint64_t n)
+{
+	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
 static inline void rc_ctr_inc(struct rc_ctrs *c, enum rc_ctr id)
 {
 	rc_ctr_add(c, id, 1);

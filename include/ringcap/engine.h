@@ -122,6 +122,11 @@ const struct rc_ctrs *rc_live_ring_ctrs(const struct rc_live *l, int i);
 const struct rc_ctrs *rc_live_decoder_ctrs(const struct rc_live *l, int i);
 const struct rc_record_sink *rc_live_decoder_sink(const struct rc_live *l, int i);
 
+/* The queue from ring `ring` to decoder `decoder`: packets enqueued and lost to a full queue,
+ * bytes in use now and its capacity. Any thread, lock-free. */
+void rc_live_queue_stats(const struct rc_live *l, int ring, int decoder, uint64_t *enqueued,
+			 uint64_t *full, size_t *used, size_t *capacity);
+
 /* Free everything (after rc_live_stop); NULL is allowed. */
 void rc_live_free(struct rc_live *l);
 

@@ -39,6 +39,9 @@ struct capture {
 	struct rc_ring *ring;
 	struct rc_spsc **queues; /* one per decoder */
 	struct rc_ctrs ctrs;
+	/* Per-queue counts (queue d goes to decoder d); single writer, relaxed stores. */
+	uint64_t q_enqueued[RC_MAX_DECODERS];
+	uint64_t q_full[RC_MAX_DECODERS];
 	pthread_t thread;
 	bool started;
 };
@@ -102,8 +105,10 @@ static bool enqueue(struct capture *c, const struct rc_packet *pkt, const struct
 	bool restore = vlan->tpid != 0 && pkt->linktype == RC_LINK_EN10MB && pkt->caplen >= 12;
 	uint32_t caplen = pkt->caplen + (restore ? 4 : 0);
 	struct queued_packet *q = rc_spsc_reserve(c->queues[d], sizeof(*q) + caplen);
-	if (!q)
+	if (!q) {
+		rc_ctr_bump(&c->q_full[d], 1);
 		return false;
+	}
 	q->ts_ns = pkt->ts_ns;
 	q->caplen = caplen;
 	q->wirelen = pkt->wirelen + (restore ? 4 : 0);
@@ -124,6 +129,7 @@ static bool enqueue(struct capture *c, const struct rc_packet *pkt, const struct
 		memcpy(dst, pkt->data, pkt->caplen);
 	}
 	rc_spsc_commit(c->queues[d]);
+	rc_ctr_bump(&c->q_enqueued[d], 1);
 	*dirty |= 1ull << d;
 	return true;
 }
@@ -446,6 +452,16 @@ const struct rc_ctrs *rc_live_ring_ctrs(const struct rc_live *l, int i)
 const struct rc_ctrs *rc_live_decoder_ctrs(const struct rc_live *l, int i)
 {
 	return &l->decoders[i].worker.ctrs;
+}
+
+void rc_live_queue_stats(const struct rc_live *l, int ring, int decoder, uint64_t *enqueued,
+			 uint64_t *full, size_t *used, size_t *capacity)
+{
+	const struct capture *c = &l->captures[ring];
+	*enqueued = __atomic_load_n(&c->q_enqueued[decoder], __ATOMIC_RELAXED);
+	*full = __atomic_load_n(&c->q_full[decoder], __ATOMIC_RELAXED);
+	*used = rc_spsc_used(c->queues[decoder]);
+	*capacity = rc_spsc_capacity(c->queues[decoder]);
 }
 
 const struct rc_record_sink *rc_live_decoder_sink(const struct rc_live *l, int i)
