@@ -811,10 +811,18 @@ static int run_live(struct options *o, struct rc_filter *filter)
 
 	uint64_t start = monotonic_ns(), last_line = start;
 	struct rc_ctrs prev = {0};
+	int reported_error = 0;
 	while (!stop_requested) {
 		struct timespec tick = {0, 20 * 1000000};
 		nanosleep(&tick, NULL);
 		uint64_t now = monotonic_ns();
+		int sock_err = rc_live_last_error(l);
+		if (sock_err && sock_err != reported_error) {
+			fprintf(stderr,
+				"ringcap: warning: %s: %s (capture goes on when it recovers)\n",
+				o->ifname, strerror(sock_err));
+			reported_error = sock_err;
+		}
 		if (o->duration > 0 && (double)(now - start) / 1e9 >= o->duration)
 			break;
 		if (o->stats_interval > 0 && (double)(now - last_line) / 1e9 >= o->stats_interval) {

@@ -115,6 +115,9 @@ void rc_live_stop(struct rc_live *l);
 /* Interface drops since start (rx_missed_errors + rx_fifo_errors), or -1 when unavailable. */
 int64_t rc_live_ifdropped(const struct rc_live *l);
 
+/* errno of the last socket error a ring reported (ENETDOWN ...), 0 when none. Any thread. */
+int rc_live_last_error(const struct rc_live *l);
+
 /* Per-ring and per-decoder detail (after rc_live_stop, or approximate before). */
 int rc_live_nrings(const struct rc_live *l);
 int rc_live_ndecoders(const struct rc_live *l);

@@ -62,6 +62,7 @@ struct rc_live {
 	struct rc_spsc **queues; /* [ring * ndecoders + decoder] */
 	atomic_bool stop_capture;
 	atomic_bool captures_done;
+	int last_error;	      /* errno of the last socket error a capture thread met */
 	int64_t ifdrop_start; /* -1: the interface has no such counters */
 	int64_t ifdrop_end;
 	bool stopped;
@@ -188,8 +189,15 @@ static void *capture_main(void *arg)
 	uint64_t next_stats = now_ns(CLOCK_MONOTONIC) + 1000000000u;
 
 	while (!atomic_load_explicit(&l->stop_capture, memory_order_acquire)) {
-		if (walk_ready(c) == 0)
-			rc_ring_wait(c->ring, 100);
+		if (walk_ready(c) == 0) {
+			int rc = rc_ring_wait(c->ring, 100);
+			if (rc < 0) {
+				/* e.g. ENETDOWN: the socket stays bound and resumes when the
+				 * interface comes back; the main thread reports it. */
+				__atomic_store_n(&l->last_error, -rc, __ATOMIC_RELAXED);
+				rc_ctr_inc(&c->ctrs, RC_CTR_CAPTURE_SOCKET_ERRORS);
+			}
+		}
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		if (now >= next_stats) {
 			refresh_stats(c);
@@ -432,6 +440,11 @@ int64_t rc_live_ifdropped(const struct rc_live *l)
 	if (l->ifdrop_start < 0 || end < 0)
 		return -1;
 	return end >= l->ifdrop_start ? end - l->ifdrop_start : 0;
+}
+
+int rc_live_last_error(const struct rc_live *l)
+{
+	return __atomic_load_n(&l->last_error, __ATOMIC_RELAXED);
 }
 
 int rc_live_nrings(const struct rc_live *l)

@@ -14,6 +14,8 @@
 	  "Ring blocks walked and handed back to the kernel")                                    \
 	X(CAPTURE_SEQ_GAPS, "capture.seq_gaps", RC_COUNTER, "blocks",                            \
 	  "Ring blocks whose sequence number skipped ahead (blocks never seen)")                 \
+	X(CAPTURE_SOCKET_ERRORS, "capture.socket_errors", RC_COUNTER, "errors",                  \
+	  "Errors a ring socket reported (e.g. the interface went down)")                        \
 	X(CAPTURE_VLAN_RESTORED, "capture.vlan_restored", RC_COUNTER, "packets",                 \
 	  "Frames whose VLAN tag the kernel had stripped and ringcap put back")                  \
 	X(QUEUE_ENQUEUED, "queue.enqueued", RC_COUNTER, "packets",                               \
