@@ -9,7 +9,10 @@
 #include <inttypes.h>
 #include <linux/filter.h>
 #include <pthread.h>
+#include <linux/futex.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +50,17 @@ struct capture {
 };
 
 struct decoder {
-	struct rc_live *live;
+	/*
+	 * Sleeping without missing a wake-up (an eventcount): the decoder announces `sleeping`,
+	 * looks at its queues once more, and waits on `wake_seq` only if they are still empty; a
+	 * capture thread that published to it reads `sleeping` after a full fence and, if set,
+	 * bumps `wake_seq` and wakes it. Either the decoder sees the new records or the producer
+	 * sees the flag: the two seq_cst fences forbid both missing. A capture thread pays one load
+	 * per published block, and a system call only when its decoder really sleeps.
+	 */
+	_Alignas(64) atomic_int sleeping;
+	atomic_uint wake_seq;
+	_Alignas(64) struct rc_live *live;
 	int index;
 	struct rc_worker worker;
 	struct rc_record_sink sink;
@@ -135,6 +148,22 @@ static bool enqueue(struct capture *c, const struct rc_packet *pkt, const struct
 	return true;
 }
 
+static void futex_wake_all(atomic_uint *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* Wake decoder d if it sleeps (after its queue was published). */
+static void wake_decoder(struct rc_live *l, int d)
+{
+	struct decoder *dec = &l->decoders[d];
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&dec->sleeping, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&dec->wake_seq, 1, memory_order_relaxed);
+		futex_wake_all(&dec->wake_seq);
+	}
+}
+
 static void walk_block(struct capture *c, struct rc_ring_block *b)
 {
 	struct rc_packet pkt;
@@ -148,8 +177,10 @@ static void walk_block(struct capture *c, struct rc_ring_block *b)
 			full++;
 	}
 	for (int d = 0; dirty; d++, dirty >>= 1)
-		if (dirty & 1)
+		if (dirty & 1) {
 			rc_spsc_publish(c->queues[d]);
+			wake_decoder(c->live, d);
+		}
 	rc_ctr_add(&c->ctrs, RC_CTR_CAPTURE_PACKETS, n);
 	rc_ctr_add(&c->ctrs, RC_CTR_CAPTURE_BYTES, bytes);
 	rc_ctr_add(&c->ctrs, RC_CTR_QUEUE_ENQUEUED, n - full);
@@ -264,6 +295,24 @@ static uint64_t drain_once(struct decoder *d, int budget)
 	return total;
 }
 
+/*
+ * Sleep until a capture thread publishes to us, or at most `ms` milliseconds. Returns early when
+ * records arrived between the last look and the announcement.
+ */
+static void decoder_sleep(struct decoder *d, int ms)
+{
+	unsigned seq = atomic_load_explicit(&d->wake_seq, memory_order_relaxed);
+	atomic_store_explicit(&d->sleeping, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (drain_once(d, 256) == 0 &&
+	    !atomic_load_explicit(&d->live->captures_done, memory_order_acquire)) {
+		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+		syscall(SYS_futex, &d->wake_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+		rc_ctr_inc(&d->worker.ctrs, RC_CTR_DECODER_IDLE_WAITS);
+	}
+	atomic_store_explicit(&d->sleeping, 0, memory_order_relaxed);
+}
+
 static void *decoder_main(void *arg)
 {
 	struct decoder *d = arg;
@@ -282,14 +331,13 @@ static void *decoder_main(void *arg)
 				break;
 			continue;
 		}
-		/* Nothing queued: spin briefly, then sleep 50 us, then retire idle flows. */
-		if (++idle < 64) {
+		/* Nothing queued: look a few more times, then sleep until woken (at most 100 ms,
+		 * so idle flows are still retired about once a second). */
+		if (++idle < 16) {
 			sched_yield();
 			continue;
 		}
-		rc_ctr_inc(&d->worker.ctrs, RC_CTR_DECODER_IDLE_WAITS);
-		struct timespec pause = {0, 50000};
-		nanosleep(&pause, NULL);
+		decoder_sleep(d, 100);
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		if (now >= next_expire) {
 			rc_flow_table_expire(d->worker.flows, now_ns(CLOCK_REALTIME));
@@ -315,6 +363,10 @@ static void stop_threads(struct rc_live *l)
 		if (l->captures[i].started)
 			pthread_join(l->captures[i].thread, NULL);
 	atomic_store_explicit(&l->captures_done, true, memory_order_release);
+	for (int i = 0; i < l->cfg.ndecoders; i++) {
+		atomic_fetch_add_explicit(&l->decoders[i].wake_seq, 1, memory_order_relaxed);
+		futex_wake_all(&l->decoders[i].wake_seq);
+	}
 	for (int i = 0; i < l->cfg.ndecoders; i++)
 		if (l->decoders[i].started)
 			pthread_join(l->decoders[i].thread, NULL);
@@ -330,7 +382,12 @@ int rc_live_start(struct rc_live **out, const struct rc_live_config *cfg, char *
 		goto oom;
 	l->cfg = *cfg;
 	l->captures = calloc((size_t)cfg->nrings, sizeof(*l->captures));
-	l->decoders = calloc((size_t)cfg->ndecoders, sizeof(*l->decoders));
+	/* Decoders are cache-line aligned (their wake-up words are shared with producers). */
+	if (posix_memalign((void **)&l->decoders, 64,
+			   (size_t)cfg->ndecoders * sizeof(*l->decoders)))
+		l->decoders = NULL;
+	else
+		memset(l->decoders, 0, (size_t)cfg->ndecoders * sizeof(*l->decoders));
 	l->queues = calloc((size_t)(cfg->nrings * cfg->ndecoders), sizeof(*l->queues));
 	if (!l->captures || !l->decoders || !l->queues)
 		goto oom;
