@@ -66,6 +66,34 @@ static inline void rc_decoded_set_payload(struct rc_decoded *out, const struct r
 }
 
 /* Big-endian loads, byte-wise: no alignment assumed. */
+/*
+ * Walk kind-length options, as IPv4 and TCP both lay them out (kind 0 ends the list, kind 1 is a
+ * one-byte pad, every other kind carries its length, counting the kind and length bytes), in
+ * h[*at, hlen), all captured. Returns 1 with the next option at h + *start (its kind *kind and
+ * length *len) and *at moved past it, 0 at the end of the list, -1 at an option whose length is
+ * below 2 or runs past hlen.
+ */
+static inline int rc_kl_option_next(const uint8_t *h, uint32_t hlen, uint32_t *at, uint32_t *start,
+				    uint32_t *len)
+{
+	while (*at < hlen) {
+		uint32_t i = *at;
+		if (h[i] == 0)
+			return 0;
+		if (h[i] == 1) {
+			(*at)++;
+			continue;
+		}
+		if (hlen - i < 2 || h[i + 1] < 2 || h[i + 1] > hlen - i)
+			return -1;
+		*start = i;
+		*len = h[i + 1];
+		*at = i + *len;
+		return 1;
+	}
+	return 0;
+}
+
 static inline uint16_t rc_be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);

@@ -5,33 +5,18 @@
 #include "decode-int.h"
 
 #define IPV4_HLEN  20
-#define IPOPT_EOL  0
-#define IPOPT_NOP  1
 #define IP_MF	   0x2000
 #define IP_OFFMASK 0x1fff
 
 /* The options lie in h[20, hlen), captured whole. True when each one's length fits in there. */
 static bool options_ok(const uint8_t *h, uint32_t hlen)
 {
-	uint32_t i = IPV4_HLEN;
+	uint32_t at = IPV4_HLEN, start, len;
+	int rc;
 
-	while (i < hlen) {
-		uint8_t olen;
-
-		if (h[i] == IPOPT_EOL)
-			return true;
-		if (h[i] == IPOPT_NOP) {
-			i++;
-			continue;
-		}
-		if (hlen - i < 2)
-			return false;
-		olen = h[i + 1];
-		if (olen < 2 || olen > hlen - i)
-			return false;
-		i += olen;
-	}
-	return true;
+	while ((rc = rc_kl_option_next(h, hlen, &at, &start, &len)) > 0)
+		;
+	return rc == 0;
 }
 
 /*

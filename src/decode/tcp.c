@@ -5,8 +5,6 @@
 
 #define TCP_HLEN 20
 
-#define TCPOPT_EOL	 0
-#define TCPOPT_NOP	 1
 #define TCPOPT_MSS	 2
 #define TCPOPT_WSCALE	 3
 #define TCPOPT_SACK_PERM 4
@@ -68,26 +66,12 @@ static void option(uint8_t kind, const uint8_t *o, uint32_t olen, struct rc_tcp_
  */
 static bool parse_options(const uint8_t *h, uint32_t hlen, struct rc_tcp_options *t)
 {
-	uint32_t i = TCP_HLEN;
+	uint32_t at = TCP_HLEN, start, len;
+	int rc;
 
-	while (i < hlen) {
-		uint32_t olen;
-
-		if (h[i] == TCPOPT_EOL)
-			return true;
-		if (h[i] == TCPOPT_NOP) {
-			i++;
-			continue;
-		}
-		if (hlen - i < 2)
-			return false;
-		olen = h[i + 1];
-		if (olen < 2 || olen > hlen - i)
-			return false;
-		option(h[i], h + i, olen, t);
-		i += olen;
-	}
-	return true;
+	while ((rc = rc_kl_option_next(h, hlen, &at, &start, &len)) > 0)
+		option(h[start], h + start, len, t);
+	return rc == 0;
 }
 
 /*
