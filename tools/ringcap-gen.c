@@ -40,7 +40,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolkit.h"
+
 #define PROG "ringcap-gen"
+
+#define die_usage(...) tk_die_usage(PROG, __VA_ARGS__)
+#define die(...)       tk_die(PROG, __VA_ARGS__)
 
 #define ETH_HLEN_    14
 #define VLAN_HLEN_   4
@@ -224,30 +229,6 @@ static const char help[] =
 	"\n"
 	"Exit status: 0 all frames sent, 1 an error (interface, privileges, namespace, or some\n"
 	"frames refused), 2 a bad command line.\n";
-
-static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	exit(2);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 /* ---- parsing ------------------------------------------------------------------------------- */
 
@@ -654,15 +635,6 @@ static void check_namespace(const struct opts *o)
 
 /* ---- flows and frames ---------------------------------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* Hosts a network offers: all but network and broadcast addresses up to /30, capped. */
 static uint64_t net_hosts(const struct net *n, int family)
 {
@@ -695,7 +667,7 @@ static void build_flows(struct gen *g)
 {
 	const struct opts *o = &g->o;
 	uint32_t n = o->nflows, n6 = (uint32_t)(((uint64_t)n * o->ipv6_share + 50) / 100);
-	uint64_t rs = o->seed, sport_off = splitmix64(&rs) % SPORT_SPAN;
+	uint64_t rs = o->seed, sport_off = tk_splitmix64(&rs) % SPORT_SPAN;
 	uint32_t *perm;
 
 	g->flows = calloc(n, sizeof(*g->flows));
@@ -706,7 +678,7 @@ static void build_flows(struct gen *g)
 	for (uint32_t i = 0; i < n; i++)
 		perm[i] = i;
 	for (uint32_t i = n; i > 1; i--) {
-		uint32_t j = (uint32_t)(splitmix64(&rs) % i), t = perm[i - 1];
+		uint32_t j = (uint32_t)(tk_splitmix64(&rs) % i), t = perm[i - 1];
 
 		perm[i - 1] = perm[j];
 		perm[j] = t;
@@ -747,8 +719,8 @@ static void build_flows(struct gen *g)
 			fl->sport = sp, fl->dport = dp;
 		}
 		/* TCP: each direction has its own initial sequence number, acks the other's */
-		fl->tcp_seq = (uint32_t)splitmix64(&x);
-		fl->tcp_ack = (uint32_t)splitmix64(&x);
+		fl->tcp_seq = (uint32_t)tk_splitmix64(&x);
+		fl->tcp_ack = (uint32_t)tk_splitmix64(&x);
 		if (o->reverse) {
 			uint32_t t = fl->tcp_seq;
 
@@ -772,40 +744,6 @@ static void build_pattern(struct gen *g)
 
 		g->patsum[m + 1] = g->patsum[m] + w;
 	}
-}
-
-/* One's complement sum of n bytes read as big-endian 16-bit words (odd tail padded). */
-static uint64_t sum16(const uint8_t *p, size_t n)
-{
-	uint64_t s = 0;
-
-	for (; n >= 2; p += 2, n -= 2)
-		s += (uint32_t)p[0] << 8 | p[1];
-	if (n)
-		s += (uint32_t)p[0] << 8;
-	return s;
-}
-
-static uint16_t fold(uint64_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16)), put16(p + 2, (uint16_t)v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32)), put32(p + 4, (uint32_t)v);
 }
 
 static unsigned frame_len_of(const struct gen *g, const struct flow *fl, unsigned size)
@@ -842,11 +780,11 @@ static unsigned build_frame(struct gen *g, uint64_t seq, uint8_t *buf, uint32_t 
 	memcpy(p + 6, g->src_mac, 6);
 	p += 12;
 	if (o->vlan >= 0) {
-		put16(p, 0x8100);
-		put16(p + 2, (uint16_t)o->vlan);
+		tk_put16(p, 0x8100);
+		tk_put16(p + 2, (uint16_t)o->vlan);
 		p += 4;
 	}
-	put16(p, fl->family == 4 ? 0x0800 : 0x86dd);
+	tk_put16(p, fl->family == 4 ? 0x0800 : 0x86dd);
 	l3 = (unsigned)(p + 2 - buf);
 	l4 = l3 + (fl->family == 4 ? IP4_HLEN : IP6_HLEN);
 	pay = l4 + l4h;
@@ -856,35 +794,35 @@ static unsigned build_frame(struct gen *g, uint64_t seq, uint8_t *buf, uint32_t 
 	p = buf + l3;
 	if (fl->family == 4) {
 		p[0] = 0x45, p[1] = 0;
-		put16(p + 2, (uint16_t)(len - l3));
-		put16(p + 4, (uint16_t)fseq);
-		put16(p + 6, 0x4000); /* DF */
+		tk_put16(p + 2, (uint16_t)(len - l3));
+		tk_put16(p + 4, (uint16_t)fseq);
+		tk_put16(p + 6, 0x4000); /* DF */
 		p[8] = 64, p[9] = fl->proto;
-		put16(p + 10, 0);
+		tk_put16(p + 10, 0);
 		memcpy(p + 12, fl->src, 4);
 		memcpy(p + 16, fl->dst, 4);
-		put16(p + 10, (uint16_t)~fold(sum16(p, IP4_HLEN)));
+		tk_put16(p + 10, (uint16_t)~tk_csum_fold(tk_csum_add(0, p, IP4_HLEN)));
 	} else {
-		put32(p, 0x60000000u);
-		put16(p + 4, (uint16_t)l4len);
+		tk_put32(p, 0x60000000u);
+		tk_put16(p + 4, (uint16_t)l4len);
 		p[6] = fl->proto, p[7] = 64;
 		memcpy(p + 8, fl->src, 16);
 		memcpy(p + 24, fl->dst, 16);
 	}
 
 	p = buf + l4;
-	put16(p, fl->sport);
-	put16(p + 2, fl->dport);
+	tk_put16(p, fl->sport);
+	tk_put16(p + 2, fl->dport);
 	if (fl->proto == IPPROTO_UDP) {
-		put16(p + 4, (uint16_t)l4len);
-		put16(p + 6, 0);
+		tk_put16(p + 4, (uint16_t)l4len);
+		tk_put16(p + 6, 0);
 	} else {
-		put32(p + 4, fl->tcp_seq + fl->tcp_off);
-		put32(p + 8, fl->tcp_ack);
+		tk_put32(p + 4, fl->tcp_seq + fl->tcp_off);
+		tk_put32(p + 8, fl->tcp_ack);
 		p[12] = 5 << 4, p[13] = 0x18; /* PSH|ACK */
-		put16(p + 14, 65535);
-		put16(p + 16, 0);
-		put16(p + 18, 0);
+		tk_put16(p + 14, 65535);
+		tk_put16(p + 16, 0);
+		tk_put16(p + 18, 0);
 	}
 
 	/* the marker, cut at the frame's end if need be, then the fill */
@@ -892,16 +830,16 @@ static unsigned build_frame(struct gen *g, uint64_t seq, uint8_t *buf, uint32_t 
 	if (mlen == MARK_LEN) {
 		p = buf + pay;
 		memcpy(p, "RCG1", 4);
-		put32(p + 4, f);
-		put64(p + 8, seq);
-		put32(p + 16, fseq);
+		tk_put32(p + 4, f);
+		tk_put64(p + 8, seq);
+		tk_put32(p + 16, fseq);
 	} else {
 		uint8_t m[MARK_LEN];
 
 		memcpy(m, "RCG1", 4);
-		put32(m + 4, f);
-		put64(m + 8, seq);
-		put32(m + 16, fseq);
+		tk_put32(m + 4, f);
+		tk_put64(m + 8, seq);
+		tk_put32(m + 16, fseq);
 		memcpy(buf + pay, m, mlen);
 	}
 	k = (uint32_t)pay << 16 | len;
@@ -910,8 +848,8 @@ static unsigned build_frame(struct gen *g, uint64_t seq, uint8_t *buf, uint32_t 
 	*key = k;
 
 	/* transport checksum: pseudo header + header + marker + the fill's precomputed sum */
-	s = sum16(fl->src, alen) + sum16(fl->dst, alen) + fl->proto + l4len;
-	s += sum16(buf + l4, l4h + mlen);
+	s = tk_csum_add(0, fl->src, alen) + tk_csum_add(0, fl->dst, alen) + fl->proto + l4len;
+	s += tk_csum_add(0, buf + l4, l4h + mlen);
 	if (plen > MARK_LEN) {
 		unsigned n = plen - MARK_LEN;
 
@@ -919,9 +857,9 @@ static unsigned build_frame(struct gen *g, uint64_t seq, uint8_t *buf, uint32_t 
 		if (n & 1)
 			s += (uint32_t)g->pat[MARK_LEN + n - 1] << 8;
 	}
-	put16(buf + l4 + (fl->proto == IPPROTO_UDP ? 6 : 16), (uint16_t)~fold(s));
-	if (fl->proto == IPPROTO_UDP && fold(s) == 0xffff)
-		put16(buf + l4 + 6, 0xffff); /* 0 means "no checksum" in UDP */
+	tk_put16(buf + l4 + (fl->proto == IPPROTO_UDP ? 6 : 16), (uint16_t)~tk_csum_fold(s));
+	if (fl->proto == IPPROTO_UDP && tk_csum_fold(s) == 0xffff)
+		tk_put16(buf + l4 + 6, 0xffff); /* 0 means "no checksum" in UDP */
 
 	fl->packets++;
 	fl->bytes += len;

@@ -18,7 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "toolkit.h"
+
 #define PROG "ringcap-gencap"
+
+#define die_usage(...) tk_die_usage(PROG, __VA_ARGS__)
+#define die(...)       tk_die(PROG, __VA_ARGS__)
 
 #define ETH_HLEN       14
 #define VLAN_HLEN      4
@@ -45,19 +50,10 @@ struct rng {
 	uint64_t s[4];
 };
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static void rng_seed(struct rng *r, uint64_t seed)
 {
 	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
+		r->s[i] = tk_splitmix64(&seed);
 }
 
 static inline uint64_t rotl(uint64_t x, int k)
@@ -174,30 +170,6 @@ static const char help[] =
 static void usage(FILE *f)
 {
 	fputs(help, f);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	exit(2);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
 }
 
 static uint64_t parse_u64(const char *name, const char *s, uint64_t min, uint64_t max)
@@ -460,50 +432,6 @@ static void flow_new(struct gen *g, struct flow *f)
 
 /* ---- packet construction ------------------------------------------------------------------- */
 
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-/* Ones'-complement sum of len bytes (big-endian 16-bit words), not yet folded. */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-	while (len >= 8) {
-		uint64_t w;
-
-		memcpy(&w, p, 8);
-		w = __builtin_bswap64(w);
-		sum += w >> 32;
-		sum += w & 0xffffffffu;
-		p += 8;
-		len -= 8;
-	}
-	while (len >= 2) {
-		sum += (uint32_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 static void fill_payload(struct gen *g, const struct flow *f, int dir, uint8_t *p, uint32_t len)
 {
 	char tag[64];
@@ -538,19 +466,19 @@ static void emit(struct gen *g, struct flow *f, int dir, uint8_t flags, uint32_t
 	memcpy(p + 6, dir ? mac_r : mac_c, 6);
 	p += 12;
 	if (t->vid) {
-		put16(p, 0x8100);
-		put16(p + 2, t->vid);
+		tk_put16(p, 0x8100);
+		tk_put16(p + 2, t->vid);
 		p += 4;
 	}
-	put16(p, t->v6 ? 0x86dd : 0x0800);
+	tk_put16(p, t->v6 ? 0x86dd : 0x0800);
 	p += 2;
 	l3 = p;
 
 	l4hlen = is_tcp ? TCP_HLEN + (syn ? TCP_SYN_OPTLEN : 0) : UDP_HLEN;
 	if (t->v6) {
 		iplen = IP6_HLEN + l4hlen + paylen;
-		put32(l3, 0x60000000u | (t->id & 0xfffff)); /* flow label from the flow number */
-		put16(l3 + 4, l4hlen + paylen);
+		tk_put32(l3, 0x60000000u | (t->id & 0xfffff)); /* flow label from the flow number */
+		tk_put16(l3 + 4, l4hlen + paylen);
 		l3[6] = t->proto;
 		l3[7] = dir ? 57 : 64;
 		memcpy(l3 + 8, src, 16);
@@ -560,53 +488,53 @@ static void emit(struct gen *g, struct flow *f, int dir, uint8_t flags, uint32_t
 		iplen = IP4_HLEN + l4hlen + paylen;
 		l3[0] = 0x45;
 		l3[1] = 0;
-		put16(l3 + 2, iplen);
-		put16(l3 + 4, f->ipid[dir]++);
-		put16(l3 + 6, is_tcp ? 0x4000 : 0); /* DF on TCP */
+		tk_put16(l3 + 2, iplen);
+		tk_put16(l3 + 4, f->ipid[dir]++);
+		tk_put16(l3 + 6, is_tcp ? 0x4000 : 0); /* DF on TCP */
 		l3[8] = dir ? 57 : 64;
 		l3[9] = t->proto;
-		put16(l3 + 10, 0);
+		tk_put16(l3 + 10, 0);
 		memcpy(l3 + 12, src, 4);
 		memcpy(l3 + 16, dst, 4);
-		put16(l3 + 10, csum_fold(csum_add(0, l3, IP4_HLEN)));
+		tk_put16(l3 + 10, (uint16_t)~tk_csum_fold(tk_csum_add(0, l3, IP4_HLEN)));
 		l4 = l3 + IP4_HLEN;
 	}
 
-	put16(l4, sport);
-	put16(l4 + 2, dport);
+	tk_put16(l4, sport);
+	tk_put16(l4 + 2, dport);
 	if (is_tcp) {
-		put32(l4 + 4, f->seq[dir]);
-		put32(l4 + 8, (flags & TH_ACK) ? f->seq[!dir] : 0);
+		tk_put32(l4 + 4, f->seq[dir]);
+		tk_put32(l4 + 8, (flags & TH_ACK) ? f->seq[!dir] : 0);
 		l4[12] = (l4hlen / 4) << 4;
 		l4[13] = flags;
-		put16(l4 + 14, dir ? 65160 : 64240);
-		put16(l4 + 16, 0);
-		put16(l4 + 18, 0);
+		tk_put16(l4 + 14, dir ? 65160 : 64240);
+		tk_put16(l4 + 16, 0);
+		tk_put16(l4 + 18, 0);
 		if (syn) {
 			l4[20] = 2; /* MSS */
 			l4[21] = 4;
-			put16(l4 + 22, f->mss);
+			tk_put16(l4 + 22, f->mss);
 		}
 	} else {
-		put16(l4 + 4, UDP_HLEN + paylen);
-		put16(l4 + 6, 0);
+		tk_put16(l4 + 4, UDP_HLEN + paylen);
+		tk_put16(l4 + 6, 0);
 	}
 	fill_payload(g, f, dir, l4 + l4hlen, paylen);
 
 	/* Transport checksum over the pseudo header. */
 	if (t->v6) {
-		sum = csum_add(0, l3 + 8, 32);
+		sum = tk_csum_add(0, l3 + 8, 32);
 		sum += l4hlen + paylen;
 	} else {
-		sum = csum_add(0, l3 + 12, 8);
+		sum = tk_csum_add(0, l3 + 12, 8);
 		sum += l4hlen + paylen;
 	}
 	sum += t->proto;
-	sum = csum_add(sum, l4, l4hlen + paylen);
-	uint16_t ck = csum_fold(sum);
+	sum = tk_csum_add(sum, l4, l4hlen + paylen);
+	uint16_t ck = (uint16_t)~tk_csum_fold(sum);
 	if (!is_tcp && ck == 0)
 		ck = 0xffff; /* UDP: 0 means "no checksum" */
-	put16(l4 + (is_tcp ? 16 : 6), ck);
+	tk_put16(l4 + (is_tcp ? 16 : 6), ck);
 
 	caplen = (uint32_t)(l3 - g->pkt) + iplen;
 	frame = caplen;

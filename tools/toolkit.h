@@ -1,0 +1,72 @@
+/* Small pieces the test tools (ringcap-gen, ringcap-gencap) share: errors, a PRNG step, big-endian
+ * stores and the Internet checksum. */
+#ifndef RINGCAP_TOOLKIT_H
+#define RINGCAP_TOOLKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* "PROG: message" and the --help hint on stderr, then exit(2) (a bad command line). */
+void __attribute__((noreturn, format(printf, 2, 3)))
+tk_die_usage(const char *prog, const char *fmt, ...);
+
+/* "PROG: message" on stderr, then exit(1). */
+void __attribute__((noreturn, format(printf, 2, 3))) tk_die(const char *prog, const char *fmt, ...);
+
+/* One step of splitmix64: a good 64-bit mix, and the usual way to seed a larger generator. */
+static inline uint64_t tk_splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline void tk_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void tk_put32(uint8_t *p, uint32_t v)
+{
+	tk_put16(p, (uint16_t)(v >> 16));
+	tk_put16(p + 2, (uint16_t)v);
+}
+
+static inline void tk_put64(uint8_t *p, uint64_t v)
+{
+	tk_put32(p, (uint32_t)(v >> 32));
+	tk_put32(p + 4, (uint32_t)v);
+}
+
+/* Ones'-complement sum of len bytes read as big-endian 16-bit words (an odd tail padded with a
+ * zero byte), added to sum and not yet folded. */
+static inline uint64_t tk_csum_add(uint64_t sum, const uint8_t *p, size_t len)
+{
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		w = __builtin_bswap64(w);
+		sum += w >> 32;
+		sum += w & 0xffffffffu;
+		p += 8;
+		len -= 8;
+	}
+	for (; len >= 2; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+/* Fold a sum to 16 bits (not inverted: the checksum field is its complement). */
+static inline uint16_t tk_csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+#endif
