@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ringcap/assert.h"
@@ -343,6 +344,16 @@ int rc_ring_open(struct rc_ring **out, const struct rc_ring_config *cfg, char *e
 	if (!rc && fanout) {
 		rc = join_fanout(r, cfg, err, errlen);
 		if (!rc) {
+			/*
+			 * Joining unhooks the socket's own tap without waiting for an RCU grace
+			 * period: a frame another CPU was already delivering through that tap
+			 * would pass the real filter too and arrive twice (once through the
+			 * group). User space cannot wait for the grace period itself; 2 ms covers
+			 * any softirq in progress short of a stalled virtual CPU (seen once in
+			 * tests/unit/test-ring.c's join-under-traffic case before this wait).
+			 */
+			struct timespec grace = {0, 2 * 1000 * 1000};
+			nanosleep(&grace, NULL);
 			rc = attach(r->fd, cfg->filter_insns, cfg->filter_len);
 			if (rc)
 				fail(err, errlen, rc,
