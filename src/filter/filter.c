@@ -114,8 +114,10 @@ int rc_filter_program(struct rc_filter *f, uint32_t linktype, const void **insns
 			in->k = f->snaplen;
 	}
 	if (p->bpf.bf_len > UINT16_MAX) {
-		snprintf(err, errlen, "filter \"%s\" compiles to %u instructions, over the "
-			 "kernel's limit", f->expr, p->bpf.bf_len);
+		snprintf(err, errlen,
+			 "filter \"%s\" compiles to %u instructions, over the "
+			 "kernel's limit",
+			 f->expr, p->bpf.bf_len);
 		return -EINVAL;
 	}
 	*insns = p->bpf.bf_insns;
