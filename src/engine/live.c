@@ -38,7 +38,7 @@ _Static_assert(sizeof(struct queued_packet) == 24, "queued packet header is 24 b
 
 struct capture {
 	struct rc_live *live;
-	int index, cpu;
+	int cpu;
 	struct rc_ring *ring;
 	struct rc_spsc **queues; /* one per decoder */
 	struct rc_ctrs ctrs;
@@ -409,7 +409,6 @@ int rc_live_start(struct rc_live **out, const struct rc_live_config *cfg, char *
 		rcfg.filter_len = ninsns;
 		rcfg.index = (uint8_t)i;
 		c->live = l;
-		c->index = i;
 		c->cpu = cfg->cpus[i];
 		c->queues = &l->queues[i * cfg->ndecoders];
 		rc = rc_ring_open(&c->ring, &rcfg, err, errlen);
@@ -429,8 +428,6 @@ int rc_live_start(struct rc_live **out, const struct rc_live_config *cfg, char *
 				 cfg->flow.memcap, strerror(-rc));
 			goto fail;
 		}
-		/* rc_worker_init zeroes the worker: point the sink at its counters again. */
-		d->sink.ctrs = &d->worker.ctrs;
 		d->worker_ready = true;
 	}
 	l->ifdrop_start = read_ifdrops(cfg->ring.ifname);

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "ringcap/assert.h"
 #include "ringcap/decode.h"
 #include "ringcap/report.h"
 
@@ -49,9 +50,9 @@ uint64_t rc_report_decode_errors(const struct rc_ctrs *t)
 
 void rc_report_add_sink(struct rc_record_sink *dst, const struct rc_record_sink *src)
 {
-	for (size_t i = 0; i < sizeof(dst->by_state) / sizeof(dst->by_state[0]); i++)
+	for (size_t i = 0; i < RC_ARRAY_SIZE(dst->by_state); i++)
 		dst->by_state[i] += src->by_state[i];
-	for (size_t i = 0; i < sizeof(dst->by_end) / sizeof(dst->by_end[0]); i++)
+	for (size_t i = 0; i < RC_ARRAY_SIZE(dst->by_end); i++)
 		dst->by_end[i] += src->by_end[i];
 	if (!dst->write_errno)
 		dst->write_errno = src->write_errno;
@@ -71,10 +72,10 @@ void rc_report_body(FILE *f, const struct rc_ctrs *t, const struct rc_record_sin
 	print_group(f, t, "    by reason: ", "decode.", is_decode_error);
 
 	uint64_t nflows = 0;
-	for (int i = 0; i < 16; i++)
+	for (size_t i = 0; i < RC_ARRAY_SIZE(flows->by_state); i++)
 		nflows += flows->by_state[i];
 	fprintf(f, "  flows: %" PRIu64, nflows);
-	for (int i = 0; i < 16; i++)
+	for (int i = 0; i < (int)RC_ARRAY_SIZE(flows->by_state); i++)
 		if (flows->by_state[i])
 			fprintf(f, ", %s %" PRIu64,
 				rc_record_state_name(i)[0] ? rc_record_state_name(i) : "no-state",
@@ -82,7 +83,7 @@ void rc_report_body(FILE *f, const struct rc_ctrs *t, const struct rc_record_sin
 	fputc('\n', f);
 	if (nflows) {
 		fprintf(f, "    ended by:");
-		for (int e = 0; e < 8; e++)
+		for (int e = 0; e < (int)RC_ARRAY_SIZE(flows->by_end); e++)
 			if (flows->by_end[e])
 				fprintf(f, " %s %" PRIu64, rc_flow_end_name((enum rc_flow_end)e),
 					flows->by_end[e]);
