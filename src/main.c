@@ -43,9 +43,10 @@ static const char usage_text[] =
 	"      --cpus LIST         CPUs to pin capture threads to, e.g. 0-3,6 (default: all "
 	"online).\n"
 	"      --decoders M        Decoder threads (default: as many as rings).\n"
-	"      --ring-size SIZE    Bytes per ring (default 128M; K, M, G suffixes). The kernel "
-	"must\n"
-	"                          grant it whole: ringcap never shrinks it.\n"
+	"      --ring-size SIZE    Bytes per ring (K, M, G suffixes). Default 256M, or 2G shared\n"
+	"                          by the rings when there are more than 8 (64M at least):\n"
+	"                          about 170 ms of 1500-byte frames at 1 Mpps per ring. The\n"
+	"                          kernel must grant it whole: ringcap never shrinks it.\n"
 	"      --block-size SIZE   Ring block size, a power of two (default 1M).\n"
 	"      --block-timeout MS  The kernel hands over a partly filled block after MS (default "
 	"10).\n"
@@ -55,6 +56,10 @@ static const char usage_text[] =
 	"      --fanout-id N       Fanout group id (default: derived from the process id).\n"
 	"      --no-promisc        Do not put the interface in promiscuous mode.\n"
 	"      --queue-size SIZE   Bytes of each ring-to-decoder queue (default 16M).\n"
+	"      --copy-frames       Copy every frame into its decoder's queue and hand each ring\n"
+	"                          block back at once. Default: decoders read frames in the ring\n"
+	"                          and a block goes back when they are done with it; a capture\n"
+	"                          thread holds at most half of its ring, then copies.\n"
 	"      --duration SEC      Stop after SEC seconds (default: run until SIGINT or SIGTERM).\n"
 	"      --stats-interval S  Print a one-line live view every S seconds (default 1 when\n"
 	"                          standard error is a terminal, else none; 0 turns it off).\n"
@@ -94,6 +99,11 @@ static const char usage_text[] =
 	"      --list-counters     Print the counter reference (Markdown) and exit.\n"
 	"  -h, --help              This help.\n"
 	"  -V, --version           Version and libpcap version.\n"
+	"\n"
+	"Testing\n"
+	"      --debug-decoder-delay-us N\n"
+	"                          Live: decoders pause N microseconds after every batch of up to\n"
+	"                          16 packets, to make them fall behind on purpose.\n"
 	"\n"
 	"Exit status\n"
 	"  0  every input was read to its end / the capture stopped cleanly\n"
@@ -141,6 +151,8 @@ struct options {
 	int nrings, ndecoders, ncpus;
 	int cpus[RC_MAX_RINGS];
 	uint64_t ring_size, block_size, queue_size;
+	bool copy_frames;
+	uint32_t decoder_delay_us;
 	uint32_t block_timeout_ms;
 	enum rc_fanout_mode fanout;
 	bool rollover, defrag, promisc;
@@ -297,6 +309,8 @@ enum {
 	OPT_FANOUT_ID,
 	OPT_NO_PROMISC,
 	OPT_QUEUE_SIZE,
+	OPT_COPY_FRAMES,
+	OPT_DEBUG_DECODER_DELAY,
 	OPT_DURATION,
 	OPT_STATS_INTERVAL,
 };
@@ -356,6 +370,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"fanout-id", required_argument, NULL, OPT_FANOUT_ID},
 		{"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
 		{"queue-size", required_argument, NULL, OPT_QUEUE_SIZE},
+		{"copy-frames", no_argument, NULL, OPT_COPY_FRAMES},
+		{"debug-decoder-delay-us", required_argument, NULL, OPT_DEBUG_DECODER_DELAY},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 		{"help", no_argument, NULL, 'h'},
@@ -369,7 +385,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (!o->files)
 		return RC_EXIT_USAGE;
 	rc_flow_config_default(&o->flow);
-	o->ring_size = 128ull << 20;
+	o->ring_size = 0; /* default: see live_defaults */
 	o->block_size = 1u << 20;
 	o->block_timeout_ms = 10;
 	o->queue_size = 16u << 20;
@@ -476,6 +492,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_PROMISC:
 			o->promisc = false;
 			break;
+		case OPT_COPY_FRAMES:
+			o->copy_frames = true;
+			break;
+		case OPT_DEBUG_DECODER_DELAY: {
+			char *end;
+			errno = 0;
+			unsigned long us = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || us > 1000000)
+				return usage_error("bad --debug-decoder-delay-us '%s': give 0 to "
+						   "1000000",
+						   optarg);
+			o->decoder_delay_us = (uint32_t)us;
+			break;
+		}
 		case OPT_QUEUE_SIZE:
 			if (parse_size(optarg, &o->queue_size) < 0 || o->queue_size < (1u << 20))
 				return usage_error("bad --queue-size '%s': give at least 1M",
@@ -755,6 +785,15 @@ static int live_defaults(struct options *o)
 	}
 	if (o->ndecoders == 0)
 		o->ndecoders = o->nrings;
+	if (o->ring_size == 0) {
+		/* 256 MiB per ring rides out a burst or a softirq storm of ~170 ms at 1 Mpps of
+		 * full frames; past 8 rings the 2 GiB is shared, never under 64 MiB a ring. */
+		uint64_t per = (2048ull << 20) / (uint64_t)o->nrings;
+		per = per > (256ull << 20) ? 256ull << 20 : per < (64ull << 20) ? 64ull << 20 : per;
+		o->ring_size = per / o->block_size * o->block_size;
+		if (o->ring_size < o->block_size)
+			o->ring_size = o->block_size;
+	}
 	if (o->fanout_id < 0)
 		o->fanout_id = rc_ring_fanout_id_unique();
 	if (o->stats_interval < 0)
@@ -789,6 +828,8 @@ static int run_live(struct options *o, struct rc_filter *filter)
 			},
 		.filter = filter,
 		.queue_bytes = o->queue_size,
+		.copy_frames = o->copy_frames,
+		.decoder_delay_us = o->decoder_delay_us,
 		.flow = o->flow,
 		.flows_out = flows,
 	};

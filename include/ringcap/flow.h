@@ -77,6 +77,13 @@ int rc_flow_table_new(struct rc_flow_table **out, const struct rc_flow_config *c
 		      struct rc_ctrs *ctrs, rc_flow_emit_fn emit, void *arg);
 
 /*
+ * A hint, no effect on results: start loading the hash bucket packet d will look up, so that a
+ * decoder working on a batch overlaps that cache miss with the packets before it. Pure otherwise;
+ * owner thread.
+ */
+void rc_flow_table_prefetch(const struct rc_flow_table *t, const struct rc_decoded *d);
+
+/*
  * Account one decoded packet (d->l3 != RC_L3_NONE) to its flow, creating the flow if needed, and
  * retire flows whose idle timeout passed by this packet's time. O(1) amortised. A packet that
  * gets no flow is counted (flow.no_ports_fragment, flow.no_ports_l4, flow.alloc_failed).

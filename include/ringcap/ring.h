@@ -5,11 +5,16 @@
  *	while (rc_ring_wait(r, 100) >= 0)
  *		while (rc_ring_block(r, &b) == 1) {
  *			while (rc_ring_block_next(&b, &pkt, &vlan))
- *				copy pkt somewhere;
+ *				use or hand off pkt;
  *			rc_ring_block_done(r, &b);   // hand the block back to the kernel
  *		}
  *
- * A block is handed back as soon as its packets are copied: nothing downstream holds it.
+ * Blocks are taken in ring order and may be held (several at once) and handed back in any order:
+ * the kernel fills blocks in order and stalls (dropping, counted) only when the next block it
+ * needs is still held. A taken block carries references: the owner's own, and any it adds with
+ * rc_ring_block_hold for other threads that read its frames in place; whoever drops the last one
+ * (rc_ring_block_put, any thread) hands it to the kernel. The live engine bounds how many blocks
+ * are held (src/engine/live.c).
  */
 #ifndef RINGCAP_RING_H
 #define RINGCAP_RING_H
@@ -48,12 +53,19 @@ struct rc_ring_config {
 	uint8_t index; /* this ring's number, put in pkt->source */
 };
 
+/*
+ * Head room the ring leaves before every frame (PACKET_RESERVE), so that rc_ring_restore_vlan can
+ * put a stripped 4-byte VLAN tag back in place.
+ */
+#define RC_RING_RESERVE 4u
+
 /* A block handed to the owner: its packets are read with rc_ring_block_next. */
 struct rc_ring_block {
 	uint8_t *base;
 	uint32_t num_pkts, seen;
 	uint8_t *next;
 	uint64_t seq;
+	uint32_t index;		    /* its position in the ring */
 	const struct rc_ring *ring; /* its ring: block size, snaplen, link type, index */
 };
 
@@ -91,14 +103,46 @@ int rc_ring_open(struct rc_ring **out, const struct rc_ring_config *cfg, char *e
  */
 int rc_ring_wait(struct rc_ring *r, int timeout_ms);
 
-/* The next block the kernel has filled (acquire load of its status): 1, or 0 when none is. */
+/*
+ * The next block (in ring order) the kernel has filled (acquire load of its status): 1, or 0 when
+ * none is, or when the next one is still held from the ring's last lap. The caller holds it until
+ * rc_ring_block_done. Owner.
+ */
 int rc_ring_block(struct rc_ring *r, struct rc_ring_block *b);
 
 /* The next packet of the block: true and *pkt, *vlan filled, or false at the block's end. */
 bool rc_ring_block_next(struct rc_ring_block *b, struct rc_packet *pkt, struct rc_vlan_tag *vlan);
 
-/* Hand the block back to the kernel (release store of TP_STATUS_KERNEL). */
+/*
+ * Add n references to a block the owner has taken and not yet put, for threads that will read
+ * its frames in place; hand them over only after this call (e.g. through a queue's publish).
+ */
+void rc_ring_block_hold(struct rc_ring *r, const struct rc_ring_block *b, uint32_t n);
+
+/*
+ * Drop one reference to block `index`; the last one hands the block back to the kernel (release
+ * store of TP_STATUS_KERNEL). Any thread, any order; the dropping thread must be done with the
+ * block's frames.
+ */
+void rc_ring_block_put(struct rc_ring *r, uint32_t index);
+
+/* Drop the owner's reference to a block it took (rc_ring_block_put of its index). Owner. */
 void rc_ring_block_done(struct rc_ring *r, struct rc_ring_block *b);
+
+/* The index of the block that holds address p (which must lie in the ring). Any thread. */
+uint32_t rc_ring_block_of(const struct rc_ring *r, const void *p);
+
+/* Blocks taken and not yet handed back (approximate while others put), and blocks in the ring. */
+uint32_t rc_ring_blocks_held(const struct rc_ring *r);
+uint32_t rc_ring_block_count(const struct rc_ring *r);
+
+/*
+ * Put a VLAN tag the kernel stripped (vlan->tpid != 0) back into an Ethernet frame of a ring
+ * block, in place: the MAC addresses move 4 bytes into the reserved head room and the tag goes
+ * between them and the EtherType, as on the wire; caplen and wirelen grow by 4. Returns whether it
+ * did. The block must be held and the frame must come from rc_ring_block_next.
+ */
+bool rc_ring_restore_vlan(struct rc_packet *pkt, const struct rc_vlan_tag *vlan);
 
 /* Read PACKET_STATISTICS and add it to the ring's totals; then copy the totals to *out. Owner. */
 int rc_ring_stats(struct rc_ring *r, struct rc_ring_stats *out);

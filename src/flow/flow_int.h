@@ -24,9 +24,9 @@ struct rc_flow_key {
 	uint8_t vlan_count;
 	uint8_t l3;
 	uint8_t proto;
-	uint8_t zero;
+	uint8_t zero[5]; /* always 0: the key is compared and hashed as six 64-bit words */
 };
-_Static_assert(sizeof(struct rc_flow_key) == 44, "rc_flow_key must have no padding");
+_Static_assert(sizeof(struct rc_flow_key) == 48, "rc_flow_key must have no padding");
 
 /*
  * Zeek's connection history: letters in order of first occurrence, uppercase for the originator.

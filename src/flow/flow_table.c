@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,48 @@ static int addr_cmp(const uint8_t *a, const uint8_t *b)
 	return 0;
 }
 
+/* Write the symmetric key of d with ports sp, dp; returns the side d was sent from (0: key.lo). */
+static int fill_key(const struct rc_decoded *d, uint16_t sp, uint16_t dp, struct rc_flow_key *k)
+{
+	uint8_t nvlan = d->vlan_count < RC_MAX_VLAN ? d->vlan_count : RC_MAX_VLAN;
+	uint16_t v0 = nvlan > 0 ? d->vlan[0] : 0, v1 = nvlan > 1 ? d->vlan[1] : 0;
+	const uint8_t *lo = d->src, *hi = d->dst;
+	uint16_t lo_p = sp, hi_p = dp;
+	int c = addr_cmp(d->src, d->dst), side = 0;
+	if (!(c < 0 || (c == 0 && sp <= dp))) {
+		lo = d->dst;
+		hi = d->src;
+		lo_p = dp;
+		hi_p = sp;
+		side = 1;
+	}
+	memcpy(k->lo, lo, 16);
+	memcpy(k->hi, hi, 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* The last 16 bytes as two whole-word stores: key_eq and the hash read them as words, and
+	 * a word assembled from narrower stores stalls store-to-load forwarding. */
+	uint64_t w4 = lo_p | (uint64_t)hi_p << 16 | (uint64_t)v0 << 32 | (uint64_t)v1 << 48;
+	uint64_t w5 = nvlan | (uint64_t)d->l3 << 8 | (uint64_t)d->ip_proto << 16;
+	_Static_assert(offsetof(struct rc_flow_key, lo_p) == 32 &&
+			       offsetof(struct rc_flow_key, vlan) == 36 &&
+			       offsetof(struct rc_flow_key, vlan_count) == 40 &&
+			       offsetof(struct rc_flow_key, proto) == 42 && RC_MAX_VLAN == 2,
+		       "word layout of rc_flow_key");
+	memcpy((uint8_t *)k + 32, &w4, 8);
+	memcpy((uint8_t *)k + 40, &w5, 8);
+#else
+	memset((uint8_t *)k + 32, 0, 16);
+	k->lo_p = lo_p;
+	k->hi_p = hi_p;
+	k->vlan[0] = v0;
+	k->vlan[1] = v1;
+	k->vlan_count = nvlan;
+	k->l3 = d->l3;
+	k->proto = d->ip_proto;
+#endif
+	return side;
+}
+
 /*
  * Build the symmetric key of packet d and say from which side it was sent (0: key.lo). Returns
  * false, having counted why, when the packet has no ports to be accounted by.
@@ -351,7 +394,6 @@ static bool build_key(struct rc_flow_table *t, const struct rc_decoded *d, struc
 {
 	uint16_t sp = 0, dp = 0;
 	bool later_frag = d->is_fragment && d->frag_offset != 0;
-	int c;
 
 	*joined = false;
 	if (d->l4_ok && !later_frag) {
@@ -378,37 +420,24 @@ static bool build_key(struct rc_flow_table *t, const struct rc_decoded *d, struc
 		*joined = true;
 	}
 
-	memset(k, 0, sizeof(*k));
-	k->vlan_count = d->vlan_count < RC_MAX_VLAN ? d->vlan_count : RC_MAX_VLAN;
-	memcpy(k->vlan, d->vlan, k->vlan_count * sizeof(k->vlan[0]));
-	k->l3 = d->l3;
-	k->proto = d->ip_proto;
-	c = addr_cmp(d->src, d->dst);
-	if (c < 0 || (c == 0 && sp <= dp)) {
-		memcpy(k->lo, d->src, 16);
-		memcpy(k->hi, d->dst, 16);
-		k->lo_p = sp;
-		k->hi_p = dp;
-		*side = 0;
-	} else {
-		memcpy(k->lo, d->dst, 16);
-		memcpy(k->hi, d->src, 16);
-		k->lo_p = dp;
-		k->hi_p = sp;
-		*side = 1;
-	}
+	*side = fill_key(d, sp, dp, k);
 	return true;
 }
 
-/* Key equality in six word compares; libc's memcmp would be a call per lookup. */
+/* Key equality in six word compares read in place; libc's memcmp would be a call per lookup. */
 static bool key_eq(const struct rc_flow_key *a, const struct rc_flow_key *b)
 {
-	uint64_t x[6] = {0}, y[6] = {0};
+	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+	uint64_t diff = 0;
 
-	memcpy(x, a, sizeof(*a));
-	memcpy(y, b, sizeof(*b));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
-		(x[5] ^ y[5])) == 0;
+	for (size_t i = 0; i < sizeof(*a); i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, p + i, 8);
+		memcpy(&y, q + i, 8);
+		diff |= x ^ y;
+	}
+	return diff == 0;
 }
 
 static struct rc_flow *lookup(const struct rc_flow_table *t, const struct rc_flow_key *k,
@@ -477,6 +506,21 @@ static int tclass_of(const struct rc_flow *f)
 	default:
 		return is_icmp(f->key.l3, f->key.proto) ? RC_FLOW_TO_ICMP : RC_FLOW_TO_OTHER;
 	}
+}
+
+void rc_flow_table_prefetch(const struct rc_flow_table *t, const struct rc_decoded *d)
+{
+	struct rc_flow_key k;
+
+	/* Only the common case (ports in this packet); fragments resolve theirs in process. */
+	if (d->l3 == RC_L3_NONE || !d->l4_ok || d->is_fragment)
+		return;
+	uint16_t dp = d->dport;
+	if (is_icmp(d->l3, d->ip_proto))
+		dp = icmp_counterpart(d->l3, d->sport, d->dport);
+	fill_key(d, d->sport, dp, &k);
+	uint64_t h = XXH3_64bits(&k, sizeof(k));
+	__builtin_prefetch(&t->buckets[h & t->bucket_mask]);
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <net/if_arp.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,10 @@ struct rc_ring {
 	uint32_t block_bytes, block_nr, cur;
 	uint32_t snaplen, linktype;
 	uint8_t index;
-	bool locked, held;
-	uint64_t next_seq; /* the kernel numbers blocks from 1 */
+	bool locked;
+	_Atomic uint32_t nheld; /* blocks taken and not yet handed back */
+	_Atomic uint32_t *refs; /* [block_nr]: references to each taken block; 0: the kernel's */
+	uint64_t next_seq;	/* the kernel numbers blocks from 1 */
 	struct rc_ring_stats totals;
 	char desc[192];
 };
@@ -189,9 +192,16 @@ static int setup_ring(struct rc_ring *r, const struct rc_ring_config *cfg, char 
 	int v = TPACKET_V3;
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)))
 		return fail(err, errlen, -errno, "TPACKET_V3 not supported: %s", strerror(errno));
+	/* Head room before each frame, so a stripped VLAN tag can be put back in place. */
+	unsigned reserve = RC_RING_RESERVE;
+	if (setsockopt(r->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof(reserve)))
+		return fail(err, errlen, -errno, "PACKET_RESERVE: %s", strerror(errno));
 
 	r->block_bytes = cfg->block_bytes;
 	r->block_nr = (uint32_t)(cfg->ring_bytes / cfg->block_bytes);
+	r->refs = calloc(r->block_nr, sizeof(*r->refs));
+	if (!r->refs)
+		return fail(err, errlen, -ENOMEM, "out of memory");
 	struct tpacket_req3 req = {
 		.tp_block_size = r->block_bytes,
 		.tp_block_nr = r->block_nr,
@@ -398,7 +408,10 @@ static struct tpacket_block_desc *block_at(const struct rc_ring *r, uint32_t i)
 int rc_ring_block(struct rc_ring *r, struct rc_ring_block *b)
 {
 	RC_ASSERT(r && r->magic == RING_MAGIC && b);
-	RC_ASSERT(!r->held); /* the previous block must be handed back first */
+	/* Blocks are taken in ring order; the one at the cursor may still be held from the last
+	 * lap (its status is still ours): then the kernel is stuck behind it too. */
+	if (atomic_load_explicit(&r->refs[r->cur], memory_order_acquire))
+		return 0;
 	struct tpacket_block_desc *d = block_at(r, r->cur);
 	/* Acquire: the packets the kernel wrote are visible once we see TP_STATUS_USER. */
 	uint32_t status = __atomic_load_n(&d->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
@@ -412,14 +425,17 @@ int rc_ring_block(struct rc_ring *r, struct rc_ring_block *b)
 		r->totals.seq_gaps += seq > r->next_seq ? seq - r->next_seq : 1;
 	r->next_seq = seq + 1;
 	r->totals.blocks++;
-	r->held = true;
 	*b = (struct rc_ring_block){
 		.base = (uint8_t *)d,
 		.num_pkts = h->num_pkts,
 		.next = (uint8_t *)d + h->offset_to_first_pkt,
 		.seq = seq,
+		.index = r->cur,
 		.ring = r,
 	};
+	atomic_store_explicit(&r->refs[r->cur], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->nheld, 1, memory_order_relaxed);
+	r->cur = r->cur + 1 == r->block_nr ? 0 : r->cur + 1;
 	return 1;
 }
 
@@ -457,17 +473,86 @@ bool rc_ring_block_next(struct rc_ring_block *b, struct rc_packet *pkt, struct r
 	return true;
 }
 
+void rc_ring_block_hold(struct rc_ring *r, const struct rc_ring_block *b, uint32_t n)
+{
+	RC_ASSERT(r && r->magic == RING_MAGIC && b && b->ring == r && b->index < r->block_nr);
+	RC_ASSERT(atomic_load_explicit(&r->refs[b->index], memory_order_relaxed) > 0);
+	/* Relaxed: whoever is handed a reference gets it through a release/acquire pair of its
+	 * own (a queue's publish), after this. */
+	atomic_fetch_add_explicit(&r->refs[b->index], n, memory_order_relaxed);
+}
+
+void rc_ring_block_put(struct rc_ring *r, uint32_t index)
+{
+	RC_ASSERT(r && r->magic == RING_MAGIC && index < r->block_nr);
+	_Atomic uint32_t *refs = &r->refs[index];
+	uint32_t v = atomic_load_explicit(refs, memory_order_acquire);
+	for (;;) {
+		RC_ASSERT(v > 0);
+		if (v == 1) {
+			/*
+			 * The last reference: nobody else can add one (only the owner does, while
+			 * it holds its own). Hand the block to the kernel first and only then mark
+			 * it free: the owner takes a block only once it is marked free, so it can
+			 * never take it back with its old, already walked contents still in it.
+			 * Release: every holder's reads (and the owner's in-place VLAN writes)
+			 * happen before the kernel may overwrite the block.
+			 */
+			struct tpacket_block_desc *d = block_at(r, index);
+			__atomic_store_n(&d->hdr.bh1.block_status, TP_STATUS_KERNEL,
+					 __ATOMIC_RELEASE);
+			atomic_fetch_sub_explicit(&r->nheld, 1, memory_order_relaxed);
+			atomic_store_explicit(refs, 0, memory_order_release);
+			return;
+		}
+		/* Acq_rel: this holder's reads happen before whoever drops the last one. */
+		if (atomic_compare_exchange_weak_explicit(refs, &v, v - 1, memory_order_acq_rel,
+							  memory_order_acquire))
+			return;
+	}
+}
+
 void rc_ring_block_done(struct rc_ring *r, struct rc_ring_block *b)
 {
-	RC_ASSERT(r && r->magic == RING_MAGIC && b && r->held);
-	struct tpacket_block_desc *d = block_at(r, r->cur);
-	RC_ASSERT(b->base == (uint8_t *)d);
-	/* Release: our reads of the block happen before the kernel may overwrite it. */
-	__atomic_store_n(&d->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-	r->held = false;
-	r->cur = r->cur + 1 == r->block_nr ? 0 : r->cur + 1;
+	RC_ASSERT(r && r->magic == RING_MAGIC && b && b->ring == r);
+	RC_ASSERT(b->base == (uint8_t *)block_at(r, b->index));
+	rc_ring_block_put(r, b->index);
 	b->base = b->next = NULL;
 	b->num_pkts = b->seen = 0;
+}
+
+uint32_t rc_ring_block_of(const struct rc_ring *r, const void *p)
+{
+	const uint8_t *q = p;
+	RC_ASSERT(q >= r->map && q < r->map + r->map_bytes);
+	return (uint32_t)((size_t)(q - r->map) / r->block_bytes);
+}
+
+uint32_t rc_ring_blocks_held(const struct rc_ring *r)
+{
+	return atomic_load_explicit(&r->nheld, memory_order_relaxed);
+}
+
+uint32_t rc_ring_block_count(const struct rc_ring *r)
+{
+	return r->block_nr;
+}
+
+bool rc_ring_restore_vlan(struct rc_packet *pkt, const struct rc_vlan_tag *vlan)
+{
+	if (!vlan->tpid || pkt->linktype != RC_LINK_EN10MB || pkt->caplen < 12)
+		return false;
+	/* PACKET_RESERVE left RC_RING_RESERVE bytes of ours before the MAC header. */
+	uint8_t *frame = (uint8_t *)pkt->data - 4;
+	memmove(frame, pkt->data, 12);
+	frame[12] = (uint8_t)(vlan->tpid >> 8);
+	frame[13] = (uint8_t)vlan->tpid;
+	frame[14] = (uint8_t)(vlan->tci >> 8);
+	frame[15] = (uint8_t)vlan->tci;
+	pkt->data = frame;
+	pkt->caplen += 4;
+	pkt->wirelen += 4;
+	return true;
 }
 
 int rc_ring_stats(struct rc_ring *r, struct rc_ring_stats *out)
@@ -499,6 +584,7 @@ void rc_ring_close(struct rc_ring *r)
 	RC_ASSERT(r->magic == RING_MAGIC);
 	if (r->map)
 		munmap(r->map, r->map_bytes);
+	free(r->refs);
 	if (r->fd >= 0)
 		close(r->fd);
 	r->magic = 0;

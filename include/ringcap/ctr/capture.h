@@ -18,8 +18,11 @@
 	  "Errors a ring socket reported (e.g. the interface went down)")                        \
 	X(CAPTURE_VLAN_RESTORED, "capture.vlan_restored", RC_COUNTER, "packets",                 \
 	  "Frames whose VLAN tag the kernel had stripped and ringcap put back")                  \
+	X(CAPTURE_COPIED, "capture.copied", RC_COUNTER, "packets",                               \
+	  "Frames copied into a decoder's queue instead of read in place, because the capture "  \
+	  "thread already held half of its ring's blocks (or --copy-frames)")                    \
 	X(QUEUE_ENQUEUED, "queue.enqueued", RC_COUNTER, "packets",                               \
-	  "Packets copied into a decoder's queue")                                               \
+	  "Packets handed to a decoder's queue (in place or copied)")                            \
 	X(QUEUE_FULL, "queue.full", RC_COUNTER, "packets",                                       \
 	  "Packets lost because the chosen decoder's queue was full")                            \
 	X(DECODER_BYTES, "decoder.bytes", RC_COUNTER, "bytes",                                   \
