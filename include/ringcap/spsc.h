@@ -97,19 +97,6 @@ void rc_spsc_consume(struct rc_spsc *q);
 void rc_spsc_release(struct rc_spsc *q);
 
 /*
- * Producer: the queue position just past the last committed record (a byte index that only
- * grows). Once rc_spsc_released() reaches it, the consumer is done with every record committed
- * up to then, and with anything those records point to. Private state only.
- */
-uint64_t rc_spsc_committed(const struct rc_spsc *q);
-
-/*
- * Any thread: the position up to which the consumer has released records (acquire load: the
- * consumer's reads of those records, and of what they point to, happened before).
- */
-uint64_t rc_spsc_released(const struct rc_spsc *q);
-
-/*
  * Any thread: bytes published and not yet released, wrap padding included; approximate (two
  * relaxed loads), clamped to [0, capacity]. A gauge, not a synchronisation point.
  */

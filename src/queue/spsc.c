@@ -252,19 +252,6 @@ void rc_spsc_release(struct rc_spsc *q)
 	atomic_store_explicit(&q->head, q->chead, memory_order_release);
 }
 
-uint64_t rc_spsc_committed(const struct rc_spsc *q)
-{
-	check_queue(q);
-	return q->ptail;
-}
-
-uint64_t rc_spsc_released(const struct rc_spsc *q)
-{
-	check_queue(q);
-	/* Pairs with the release store in rc_spsc_release: the consumer's reads are done. */
-	return atomic_load_explicit(&q->head, memory_order_acquire);
-}
-
 size_t rc_spsc_used(const struct rc_spsc *q)
 {
 	uint64_t head, tail;

@@ -665,6 +665,114 @@ static void test_vlan(void **state)
 	rc_ring_close(r);
 }
 
+/* Wait (1 s at most) for the next block and take it. */
+static void take_block(struct rc_ring *r, struct rc_ring_block *b)
+{
+	uint64_t end = now_ns() + 1000000000u;
+	while (rc_ring_block(r, b) != 1) {
+		assert_true(now_ns() < end);
+		assert_true(rc_ring_wait(r, 20) >= 0);
+	}
+}
+
+/*
+ * A block with references left stays ours: the kernel stalls on it (and counts drops) rather
+ * than overwrite it, the walk does not take it again a lap later, and the last put hands it
+ * back, after which frames flow into it again.
+ */
+static void test_hold_and_put(void **state)
+{
+	(void)state;
+	struct rc_ring_config c = base_config();
+	c.ring_bytes = 4 * (64 << 10);
+	struct rc_ring *r = open_ok(&c);
+	assert_int_equal(rc_ring_block_count(r), 4);
+	assert_int_equal(rc_ring_blocks_held(r), 0);
+
+	for (uint32_t i = 0; i < 50; i++)
+		send_frame(i, 1000, 53, -1);
+	struct rc_ring_block held;
+	take_block(r, &held); /* retired by the block timeout: the 50 frames */
+	assert_int_equal(rc_ring_blocks_held(r), 1);
+	uint32_t index = held.index;
+	struct rc_packet p;
+	struct rc_vlan_tag v;
+	assert_true(rc_ring_block_next(&held, &p, &v));
+	const uint8_t *first = p.data;
+	uint8_t saved[64];
+	memcpy(saved, first, sizeof(saved));
+	struct rec r0 = inspect(&p, &v);
+	assert_true(r0.ours && r0.content_ok && r0.seq == 0);
+	rc_ring_block_hold(r, &held, 2); /* two readers elsewhere */
+	rc_ring_block_done(r, &held);	 /* the owner's own reference */
+	assert_int_equal(rc_ring_blocks_held(r), 1);
+
+	/* Far more than the other three blocks hold. */
+	for (uint32_t i = 0; i < 4000; i++)
+		send_frame(1000 + i, 1000, 53, -1);
+	size_t n = collect(&r, 1, 4000, recs);
+	assert_true(n > 0 && n < 4000);
+	for (size_t i = 0; i < n; i++)
+		assert_true(recs[i].ours && recs[i].content_ok && recs[i].seq >= 1000);
+	assert_int_equal(rc_ring_blocks_held(r), 1);
+	assert_memory_equal(first, saved, sizeof(saved)); /* not overwritten */
+	struct rc_ring_stats st;
+	assert_int_equal(rc_ring_stats(r, &st), 0);
+	assert_int_equal(st.packets - st.drops, 50 + n);
+	assert_true(st.drops > 0);
+
+	rc_ring_block_put(r, index);
+	assert_int_equal(rc_ring_blocks_held(r), 1); /* one reader left */
+	rc_ring_block_put(r, index);
+	assert_int_equal(rc_ring_blocks_held(r), 0);
+	for (uint32_t i = 0; i < 10; i++)
+		send_frame(9000 + i, 1000, 53, -1);
+	n = collect(&r, 1, 10, recs);
+	assert_int_equal(n, 10);
+	for (size_t i = 0; i < n; i++)
+		assert_true(recs[i].ours && recs[i].content_ok && recs[i].seq == 9000 + i);
+	rc_ring_close(r);
+}
+
+/* A stripped tag goes back into the frame in place: the frame is then the one that was sent. */
+static void test_vlan_restore_in_place(void **state)
+{
+	(void)state;
+	struct rc_ring_config c = base_config();
+	struct rc_ring *r = open_ok(&c);
+	const int tci = 5 << 13 | 1234;
+	for (uint32_t i = 0; i < 10; i++)
+		send_frame(i, 1000, 53, tci);
+	size_t n = 0;
+	uint64_t end = now_ns() + 2000000000u;
+	while (n < 10 && now_ns() < end) {
+		struct rc_ring_block b;
+		if (rc_ring_block(r, &b) != 1) {
+			assert_true(rc_ring_wait(r, 20) >= 0);
+			continue;
+		}
+		struct rc_packet p;
+		struct rc_vlan_tag v;
+		while (rc_ring_block_next(&b, &p, &v)) {
+			struct rc_packet before = p;
+			assert_int_equal(v.tpid, 0x8100);
+			assert_true(rc_ring_restore_vlan(&p, &v));
+			assert_ptr_equal(p.data, before.data - 4);
+			assert_int_equal(p.caplen, before.caplen + 4);
+			assert_int_equal(p.wirelen, before.wirelen + 4);
+			struct rc_vlan_tag none = {0, 0};
+			struct rec x = inspect(&p, &none);
+			assert_true(x.ours && x.tagged && x.content_ok);
+			assert_int_equal(get16(p.data + 14), tci);
+			assert_false(rc_ring_restore_vlan(&p, &none)); /* nothing to restore */
+			n++;
+		}
+		rc_ring_block_done(r, &b);
+	}
+	assert_int_equal(n, 10);
+	rc_ring_close(r);
+}
+
 static int open_err(const struct rc_ring_config *c, char *err, size_t len)
 {
 	struct rc_ring *r = (struct rc_ring *)&r;
@@ -906,6 +1014,8 @@ int main(void)
 		cmocka_unit_test(test_fanout_lb),
 		cmocka_unit_test(test_fanout_join_no_duplicates),
 		cmocka_unit_test(test_vlan),
+		cmocka_unit_test(test_vlan_restore_in_place),
+		cmocka_unit_test(test_hold_and_put),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_fanout_conflict),
 		cmocka_unit_test(test_not_root),
