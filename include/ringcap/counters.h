@@ -16,6 +16,7 @@
 #include "ringcap/ctr/read.h"
 #include "ringcap/ctr/decode.h"
 #include "ringcap/ctr/flow.h"
+#include "ringcap/ctr/reasm.h"
 #include "ringcap/ctr/run.h"
 #include "ringcap/ctr/capture.h"
 
@@ -25,6 +26,7 @@ enum rc_ctr_kind { RC_COUNTER, RC_GAUGE };
 	RC_CTRS_READ(X)     \
 	RC_CTRS_DECODE(X)   \
 	RC_CTRS_FLOW(X)     \
+	RC_CTRS_REASM(X)    \
 	RC_CTRS_RUN(X)      \
 	RC_CTRS_CAPTURE(X)
 
