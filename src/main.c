@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -95,6 +96,25 @@ static const char usage_text[] =
 	"                          tcp-attempt (30), tcp-established (300), tcp-closed (5),\n"
 	"                          udp (60), icmp (60), other (60).\n"
 	"      --counters FILE     Write every counter as one JSON object to FILE at the end.\n"
+	"\n"
+	"TCP reassembly (on with --streams or --reassemble)\n"
+	"      --reassemble        Rebuild both directions of every TCP connection (counted under\n"
+	"                          reasm.*; flow records gain missed_bytes).\n"
+	"      --streams DIR       Write each direction to DIR/<start>-<uid>-<orig>.<port>-\n"
+	"                          <resp>.<port>.orig (or .resp), as tcpflow does; bytes that "
+	"were\n"
+	"                          never captured are left out and listed in a .gaps side file.\n"
+	"                          DIR is created if missing.\n"
+	"      --no-midstream      Ignore connections picked up without their SYN (default: start\n"
+	"                          at the first byte seen).\n"
+	"      --overlap POLICY    Bytes sent twice with different content: first (default: keep\n"
+	"                          the bytes seen first) or last (later bytes replace those not\n"
+	"                          yet delivered). Either way such overlaps are counted.\n"
+	"      --reasm-memcap SIZE Memory for out-of-order data per decoder (default 256M); when\n"
+	"                          reached, the connection holding data longest gives up its "
+	"hole.\n"
+	"      --reasm-flow-max SIZE\n"
+	"                          Out-of-order bytes one direction may hold (default 1M).\n"
 	"  -q, --quiet             No summary, no progress and no live view.\n"
 	"      --list-counters     Print the counter reference (Markdown) and exit.\n"
 	"  -h, --help              This help.\n"
@@ -147,6 +167,7 @@ struct options {
 	int strict_snaplen;
 	int quiet;
 	struct rc_flow_config flow;
+	struct rc_app_config app;
 	/* live */
 	int nrings, ndecoders, ncpus;
 	int cpus[RC_MAX_RINGS];
@@ -310,6 +331,12 @@ enum {
 	OPT_NO_PROMISC,
 	OPT_QUEUE_SIZE,
 	OPT_COPY_FRAMES,
+	OPT_REASSEMBLE,
+	OPT_STREAMS,
+	OPT_NO_MIDSTREAM,
+	OPT_OVERLAP,
+	OPT_REASM_MEMCAP,
+	OPT_REASM_FLOW_MAX,
 	OPT_DEBUG_DECODER_DELAY,
 	OPT_DURATION,
 	OPT_STATS_INTERVAL,
@@ -371,6 +398,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
 		{"queue-size", required_argument, NULL, OPT_QUEUE_SIZE},
 		{"copy-frames", no_argument, NULL, OPT_COPY_FRAMES},
+		{"reassemble", no_argument, NULL, OPT_REASSEMBLE},
+		{"streams", required_argument, NULL, OPT_STREAMS},
+		{"no-midstream", no_argument, NULL, OPT_NO_MIDSTREAM},
+		{"overlap", required_argument, NULL, OPT_OVERLAP},
+		{"reasm-memcap", required_argument, NULL, OPT_REASM_MEMCAP},
+		{"reasm-flow-max", required_argument, NULL, OPT_REASM_FLOW_MAX},
 		{"debug-decoder-delay-us", required_argument, NULL, OPT_DEBUG_DECODER_DELAY},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
@@ -385,6 +418,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (!o->files)
 		return RC_EXIT_USAGE;
 	rc_flow_config_default(&o->flow);
+	rc_reasm_config_default(&o->app.reasm);
 	o->ring_size = 0; /* default: see live_defaults */
 	o->block_size = 1u << 20;
 	o->block_timeout_ms = 10;
@@ -494,6 +528,37 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_COPY_FRAMES:
 			o->copy_frames = true;
+			break;
+		case OPT_REASSEMBLE:
+			o->app.reassemble = true;
+			break;
+		case OPT_STREAMS:
+			o->app.streams_dir = optarg;
+			break;
+		case OPT_NO_MIDSTREAM:
+			o->app.reasm.midstream = false;
+			break;
+		case OPT_OVERLAP:
+			if (!strcmp(optarg, "first"))
+				o->app.reasm.overlap = RC_REASM_FIRST;
+			else if (!strcmp(optarg, "last"))
+				o->app.reasm.overlap = RC_REASM_LAST;
+			else
+				return usage_error("bad --overlap '%s': give first or last",
+						   optarg);
+			break;
+		case OPT_REASM_MEMCAP:
+			if (parse_size(optarg, &v) < 0 || v < (64u << 10))
+				return usage_error(
+					"bad --reasm-memcap '%s': give a size of 64K or more",
+					optarg);
+			o->app.reasm.memcap = v;
+			break;
+		case OPT_REASM_FLOW_MAX:
+			if (parse_size(optarg, &v) < 0 || v < 1024 || v > (1u << 30))
+				return usage_error("bad --reasm-flow-max '%s': give 1K to 1G",
+						   optarg);
+			o->app.reasm.dir_max = (uint32_t)v;
 			break;
 		case OPT_DEBUG_DECODER_DELAY: {
 			char *end;
@@ -648,6 +713,12 @@ static int run_offline(struct options *o, struct rc_filter *filter)
 		close_flows(o, sink.out, 0);
 		return RC_EXIT_USAGE;
 	}
+	err = rc_worker_enable_app(&worker, &o->app);
+	if (err < 0) {
+		fprintf(stderr, "ringcap: cannot set up TCP reassembly: %s\n", strerror(-err));
+		close_flows(o, sink.out, 0);
+		return RC_EXIT_USAGE;
+	}
 	install_signals();
 
 	uint64_t start = monotonic_ns();
@@ -763,6 +834,30 @@ static void live_line(const struct rc_live *l, struct rc_ctrs *prev, double dt)
 	*prev = now;
 }
 
+/* --streams DIR: create it if missing; it must be a directory we can write. -1: go on. */
+static int prepare_streams_dir(const struct options *o)
+{
+	const char *dir = o->app.streams_dir;
+	if (!dir)
+		return -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "ringcap: cannot create the --streams directory '%s': %s\n", dir,
+			strerror(errno));
+		return RC_EXIT_OUTPUT;
+	}
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "ringcap: --streams '%s' is not a directory\n", dir);
+		return RC_EXIT_OUTPUT;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		fprintf(stderr, "ringcap: cannot write in the --streams directory '%s': %s\n", dir,
+			strerror(errno));
+		return RC_EXIT_OUTPUT;
+	}
+	return -1;
+}
+
 static int live_defaults(struct options *o)
 {
 	if (o->ncpus == 0) {
@@ -831,6 +926,7 @@ static int run_live(struct options *o, struct rc_filter *filter)
 		.copy_frames = o->copy_frames,
 		.decoder_delay_us = o->decoder_delay_us,
 		.flow = o->flow,
+		.app = o->app,
 		.flows_out = flows,
 	};
 	memcpy(cfg.cpus, o->cpus, sizeof(cfg.cpus));
@@ -928,7 +1024,9 @@ int main(int argc, char **argv)
 		rc = RC_EXIT_OPEN;
 		goto out;
 	}
-	rc = o.ifname ? run_live(&o, filter) : run_offline(&o, filter);
+	rc = prepare_streams_dir(&o);
+	if (rc < 0)
+		rc = o.ifname ? run_live(&o, filter) : run_offline(&o, filter);
 	rc_filter_free(filter);
 out:
 	free(o.files);

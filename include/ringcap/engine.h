@@ -14,6 +14,7 @@
 #include "ringcap/filter.h"
 #include "ringcap/flow.h"
 #include "ringcap/pcapio.h"
+#include "ringcap/reasm.h"
 #include "ringcap/ring.h"
 
 /* Where ended flows go: JSON lines to a stream (or nowhere), counted by conn_state. */
@@ -31,15 +32,48 @@ const char *rc_record_state_name(int i);
 /* The rc_flow_emit_fn for a sink (arg is the struct rc_record_sink). */
 void rc_record_sink_emit(void *arg, const struct rc_flow_record *rec);
 
-/* A decoder worker: owns its counters and its flow table. One thread drives it. */
+/*
+ * --streams DIR: every reassembled direction in its own file, "<start>-<uid>-<orig_h>.<orig_p>-
+ * <resp_h>.<resp_p>.orig" (or ".resp"), holes left out and listed in a ".gaps" side file. At most
+ * max_open files are open at once (the least recently written is closed and later reopened for
+ * append). Errors are counted (streams.errors), never fatal. One per worker; owner thread.
+ */
+struct rc_streams;
+struct rc_stream_conn;
+int rc_streams_new(struct rc_streams **out, const char *dir, unsigned max_open,
+		   struct rc_ctrs *ctrs);
+void rc_streams_free(struct rc_streams *s); /* after every connection is closed */
+/* A connection's files (created on first data); NULL (counted) when out of memory. */
+struct rc_stream_conn *rc_streams_open(struct rc_streams *s, const struct rc_flow_record *meta);
+void rc_streams_data(struct rc_stream_conn *c, int dir, const uint8_t *p, uint32_t len);
+void rc_streams_gap(struct rc_stream_conn *c, int dir, uint64_t off, uint64_t len);
+void rc_streams_close(struct rc_stream_conn *c); /* NULL is allowed */
+
+/* What a worker does with TCP payload: reassemble it, and where the streams go. */
+struct rc_app_config {
+	bool reassemble; /* also implied by streams_dir */
+	struct rc_reasm_config reasm;
+	const char *streams_dir; /* NULL: no stream files */
+};
+
+/* A decoder worker: owns its counters, its flow table and its reassembler. One thread drives it. */
 struct rc_worker {
 	struct rc_ctrs ctrs;
 	struct rc_flow_table *flows;
+	struct rc_reasm *reasm;	    /* NULL: no reassembly */
+	struct rc_streams *streams; /* NULL: no stream files */
 };
 
 /* Set up a worker whose flows go to emit(arg, ...). Returns 0 or a negative errno. */
 int rc_worker_init(struct rc_worker *w, const struct rc_flow_config *cfg, rc_flow_emit_fn emit,
 		   void *arg);
+
+/*
+ * Reassemble the worker's TCP flows (after rc_worker_init, before the first packet), writing
+ * streams if app->streams_dir. 0 or a negative errno (-EINVAL: a reassembly setting it cannot
+ * honour).
+ */
+int rc_worker_enable_app(struct rc_worker *w, const struct rc_app_config *app);
 
 /* Decode one packet and account it to its flow. Every packet bumps exactly one decode outcome. */
 void rc_worker_process(struct rc_worker *w, const struct rc_packet *pkt);
@@ -98,7 +132,8 @@ struct rc_live_config {
 	bool copy_frames;	    /* copy every frame into the queues; never hold ring blocks */
 	uint32_t decoder_delay_us;  /* tests only: decoders pause this long after each batch */
 	struct rc_flow_config flow;
-	FILE *flows_out; /* NULL: flow records counted, not written */
+	struct rc_app_config app; /* TCP reassembly and stream files, per decoder */
+	FILE *flows_out;	  /* NULL: flow records counted, not written */
 };
 
 struct rc_live;

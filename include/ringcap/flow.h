@@ -60,6 +60,8 @@ struct rc_flow_record {
 	char conn_state[8];
 	char history[32];
 	enum rc_flow_end end_reason;
+	bool reassembled;      /* a TCP flow whose streams were reassembled */
+	uint64_t missed_bytes; /* then: bytes given up as gaps, both directions (Zeek's) */
 };
 
 typedef void (*rc_flow_emit_fn)(void *arg, const struct rc_flow_record *rec);
@@ -75,6 +77,26 @@ struct rc_flow_table;
  */
 int rc_flow_table_new(struct rc_flow_table **out, const struct rc_flow_config *cfg,
 		      struct rc_ctrs *ctrs, rc_flow_emit_fn emit, void *arg);
+
+struct rc_reasm;
+
+/*
+ * TCP reassembly for the flows of a table: every TCP segment of a flow goes to `reasm` (in
+ * the role of its sender), on a stream opened at the flow's first TCP segment with
+ * ctx = open(arg, meta) (meta: the flow as a record so far: uid, addresses, ports, start; NULL
+ * ctx: the flow is not reassembled). When the flow ends its stream ends first (the consumer
+ * sees the last data, gaps and ends), its missed bytes go into the flow record, then
+ * close(arg, ctx).
+ */
+struct rc_flow_stream_hooks {
+	struct rc_reasm *reasm;
+	void *(*open)(void *arg, const struct rc_flow_record *meta);
+	void (*close)(void *arg, void *ctx);
+	void *arg;
+};
+
+/* Reassemble the TCP flows of t from now on (before its first packet). Owner thread. */
+void rc_flow_table_set_streams(struct rc_flow_table *t, const struct rc_flow_stream_hooks *h);
 
 /*
  * A hint, no effect on results: start loading the hash bucket packet d will look up, so that a

@@ -24,7 +24,9 @@
  *   reassembler's memory reaches memcap (the direction that has held data longest goes first);
  * - SYN sets the base; a direction without one starts at its first byte (midstream, counted) or
  *   is ignored (midstream off, counted); data after FIN is counted, not delivered; a RST does
- *   not discard data sent before it; keep-alives (one old byte or none) are not data.
+ *   not discard data sent before it (a hole before it is still filled when the data comes), but
+ *   bytes at or past its sequence number are data after the end, as after a FIN; keep-alives
+ *   (one old byte or none) are not data.
  *
  * Threads: everything here belongs to the one decoder thread that owns the reassembler.
  */

@@ -520,6 +520,11 @@ int rc_live_start(struct rc_live **out, const struct rc_live_config *cfg, char *
 			goto fail;
 		}
 		d->worker_ready = true;
+		rc = rc_worker_enable_app(&d->worker, &cfg->app);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot set up TCP reassembly: %s", strerror(-rc));
+			goto fail;
+		}
 	}
 	l->ifdrop_start = read_ifdrops(cfg->ring.ifname);
 	for (int i = 0; i < cfg->ndecoders; i++) {

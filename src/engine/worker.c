@@ -1,4 +1,5 @@
 /* A decoder worker: decode every packet, count its outcome, account it to its flow. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ringcap/assert.h"
@@ -50,6 +51,84 @@ void rc_worker_finish(struct rc_worker *w)
 
 void rc_worker_destroy(struct rc_worker *w)
 {
-	rc_flow_table_free(w->flows);
+	rc_flow_table_free(w->flows); /* ends any stream still open */
 	w->flows = NULL;
+	rc_reasm_free(w->reasm);
+	w->reasm = NULL;
+	rc_streams_free(w->streams);
+	w->streams = NULL;
+}
+
+/* ---- the consumers of reassembled streams ------------------------------------------------ */
+
+/* Everything one reassembled connection feeds (ctx of its stream). */
+struct app_conn {
+	struct rc_worker *w;
+	struct rc_stream_conn *files;
+};
+
+static void app_data(void *ctx, int dir, const uint8_t *p, uint32_t len, uint64_t off,
+		     uint64_t ts_ns)
+{
+	(void)off;
+	(void)ts_ns;
+	struct app_conn *c = ctx;
+	if (c && c->files)
+		rc_streams_data(c->files, dir, p, len);
+}
+
+static void app_gap(void *ctx, int dir, uint64_t off, uint64_t len)
+{
+	struct app_conn *c = ctx;
+	if (c && c->files)
+		rc_streams_gap(c->files, dir, off, len);
+}
+
+static void app_end(void *ctx, int dir)
+{
+	(void)ctx;
+	(void)dir;
+}
+
+static void *app_open(void *arg, const struct rc_flow_record *meta)
+{
+	struct rc_worker *w = arg;
+	if (!w->streams)
+		return NULL;
+	struct app_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->w = w;
+	c->files = rc_streams_open(w->streams, meta);
+	return c;
+}
+
+static void app_close(void *arg, void *ctx)
+{
+	(void)arg;
+	struct app_conn *c = ctx;
+	if (!c)
+		return;
+	rc_streams_close(c->files);
+	free(c);
+}
+
+int rc_worker_enable_app(struct rc_worker *w, const struct rc_app_config *app)
+{
+	static const struct rc_reasm_ops ops = {app_data, app_gap, app_end};
+	RC_ASSERT(w && w->flows && !w->reasm && app);
+	if (!app->reassemble && !app->streams_dir)
+		return 0;
+	int rc = rc_reasm_new(&w->reasm, &app->reasm, &ops, &w->ctrs);
+	if (rc < 0)
+		return rc;
+	if (app->streams_dir) {
+		rc = rc_streams_new(&w->streams, app->streams_dir, 256, &w->ctrs);
+		if (rc < 0)
+			return rc;
+	}
+	struct rc_flow_stream_hooks hooks = {
+		.reasm = w->reasm, .open = app_open, .close = app_close, .arg = w};
+	rc_flow_table_set_streams(w->flows, &hooks);
+	return 0;
 }

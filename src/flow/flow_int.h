@@ -8,6 +8,7 @@
 
 #include "ringcap/decode.h"
 #include "ringcap/flow.h"
+#include "ringcap/reasm.h"
 
 /* Roles within a flow: the originator and the responder. */
 enum { RC_FLOW_ORIG = 0, RC_FLOW_RESP = 1 };
@@ -119,6 +120,7 @@ struct rc_flow {
 	struct rc_flow_dir dir[2]; /* RC_FLOW_ORIG, RC_FLOW_RESP */
 	struct rc_flow_hist hist;
 	struct rc_flow_tcp tcp;
+	struct rc_reasm_stream *stream; /* NULL: not reassembled (yet) */
 };
 
 /* Fill rec from flow f, ended for `end`. */

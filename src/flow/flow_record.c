@@ -228,6 +228,8 @@ size_t rc_flow_record_json(const struct rc_flow_record *rec, char *buf, size_t l
 			put(&o, "%s%u", i ? "," : "", rec->vlan[i]);
 		put(&o, "]");
 	}
+	if (rec->reassembled)
+		put(&o, ",\"missed_bytes\":%" PRIu64, rec->missed_bytes);
 	put(&o, ",\"end_reason\":\"%s\"", rc_flow_end_name(rec->end_reason));
 	put(&o, ",\"orig_wire_bytes\":%" PRIu64 ",\"resp_wire_bytes\":%" PRIu64 "}\n",
 	    rec->orig.wire_bytes, rec->resp.wire_bytes);

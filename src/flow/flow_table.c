@@ -57,6 +57,7 @@ struct lru {
 
 struct rc_flow_table {
 	struct rc_flow_config cfg;
+	struct rc_flow_stream_hooks streams; /* .reasm NULL: no reassembly */
 	struct rc_ctrs *ctrs;
 	rc_flow_emit_fn emit;
 	void *arg;
@@ -217,6 +218,55 @@ static struct rc_flow *oldest(const struct rc_flow_table *t)
 	return best;
 }
 
+/* End f's stream (the consumer sees its last bytes and gaps), count what it missed, free it. */
+static void end_stream(struct rc_flow_table *t, struct rc_flow *f, struct rc_flow_record *rec)
+{
+	struct rc_reasm_stream *s = f->stream;
+	rc_reasm_stream_end(t->streams.reasm, s);
+	if (rec) {
+		rec->reassembled = true;
+		rec->missed_bytes = s->dir[0].missed + s->dir[1].missed;
+	}
+	if (t->streams.close)
+		t->streams.close(t->streams.arg, s->ctx);
+	free(s);
+	f->stream = NULL;
+}
+
+/* Feed a TCP segment (d, sent by `role`) to f's stream, opening it at the flow's first. */
+static void feed_stream(struct rc_flow_table *t, struct rc_flow *f, int role,
+			const struct rc_packet *pkt, const struct rc_decoded *d)
+{
+	if (!f->stream) {
+		struct rc_flow_record meta;
+		struct rc_reasm_stream *s = malloc(sizeof(*s));
+		if (!s) {
+			rc_ctr_inc(t->ctrs, RC_CTR_REASM_ALLOC_FAILED);
+			return;
+		}
+		rc_flow_record_fill(&meta, f, RC_FLOW_END_EOF);
+		void *ctx = t->streams.open ? t->streams.open(t->streams.arg, &meta) : NULL;
+		rc_reasm_stream_init(s, ctx);
+		f->stream = s;
+	}
+	struct rc_reasm_segment seg = {
+		.seq = d->seq,
+		.ack = d->ack,
+		.flags = d->tcp_flags,
+		.payload = d->payload,
+		.len = d->payload_caplen,
+		.wire_len = d->payload_len,
+		.ts_ns = pkt->ts_ns,
+	};
+	rc_reasm_segment(t->streams.reasm, f->stream, role, &seg);
+}
+
+void rc_flow_table_set_streams(struct rc_flow_table *t, const struct rc_flow_stream_hooks *h)
+{
+	RC_ASSERT(t && h && h->reasm && t->active == 0);
+	t->streams = *h;
+}
+
 /* Unlink f from its bucket and its list, emit its record and free it. */
 static void end_flow(struct rc_flow_table *t, struct rc_flow *f, enum rc_flow_end end)
 {
@@ -235,6 +285,8 @@ static void end_flow(struct rc_flow_table *t, struct rc_flow *f, enum rc_flow_en
 	set_gauges(t);
 
 	rc_flow_record_fill(&rec, f, end);
+	if (f->stream)
+		end_stream(t, f, &rec);
 	free(f);
 	t->emit(t->arg, &rec);
 }
@@ -572,6 +624,8 @@ void rc_flow_table_process(struct rc_flow_table *t, const struct rc_packet *pkt,
 	if (tcp_hdr) {
 		dir->tcp_flags |= d->tcp_flags;
 		rc_flow_tcp_update(&f->tcp, &f->hist, role, d);
+		if (t->streams.reasm)
+			feed_stream(t, f, role, pkt, d);
 	} else if (d->ip_proto == 17 && d->l4_ok && !joined) {
 		rc_flow_hist_check(&f->hist, role, RC_HIST_DATA, 'D');
 	}
@@ -640,6 +694,8 @@ void rc_flow_table_free(struct rc_flow_table *t)
 		while (f) {
 			struct rc_flow *next = f->next;
 
+			if (f->stream)
+				end_stream(t, f, NULL);
 			free(f);
 			f = next;
 		}

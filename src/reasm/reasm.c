@@ -443,8 +443,17 @@ void rc_reasm_segment(struct rc_reasm *r, struct rc_reasm_stream *s, int dir,
 			d->fin_off = (uint64_t)fin;
 		}
 	}
-	if (seg->flags & RC_TCP_RST)
-		d->rst = true; /* data sent before it may still arrive: nothing is dropped */
+	if ((seg->flags & RC_TCP_RST) && !d->rst) {
+		/*
+		 * Data sent before it may still arrive and is delivered; nothing can follow it, so
+		 * bytes at or past its sequence number are treated as data after a FIN.
+		 */
+		d->rst = true;
+		if (off >= (int64_t)d->next && (!d->fin || (uint64_t)off < d->fin_off)) {
+			d->fin = true;
+			d->fin_off = (uint64_t)off;
+		}
+	}
 	enforce_memcap(r);
 }
 

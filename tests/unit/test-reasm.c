@@ -349,6 +349,9 @@ static void test_rst(void **state)
 	expect_stream(0, 300);
 	assert_int_equal(seen[0].ngaps, 0);
 	assert_true(s.dir[0].rst);
+	feed_range(r, &s, 0, 0, 300, 400); /* past the RST: nothing can follow it */
+	expect_stream(0, 300);
+	assert_int_equal(ctr(RC_CTR_REASM_AFTER_FIN), 1);
 	finish(r, &s);
 }
 
