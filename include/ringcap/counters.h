@@ -17,6 +17,7 @@
 #include "ringcap/ctr/decode.h"
 #include "ringcap/ctr/flow.h"
 #include "ringcap/ctr/reasm.h"
+#include "ringcap/ctr/http.h"
 #include "ringcap/ctr/run.h"
 #include "ringcap/ctr/capture.h"
 
@@ -27,6 +28,7 @@ enum rc_ctr_kind { RC_COUNTER, RC_GAUGE };
 	RC_CTRS_DECODE(X)   \
 	RC_CTRS_FLOW(X)     \
 	RC_CTRS_REASM(X)    \
+	RC_CTRS_HTTP(X)     \
 	RC_CTRS_RUN(X)      \
 	RC_CTRS_CAPTURE(X)
 
