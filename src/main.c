@@ -115,6 +115,11 @@ static const char usage_text[] =
 	"hole.\n"
 	"      --reasm-flow-max SIZE\n"
 	"                          Out-of-order bytes one direction may hold (default 1M).\n"
+	"      --http FILE         HTTP/1.x on reassembled connections (any port, recognised by\n"
+	"                          content): one JSON line per request, with its response, fields\n"
+	"                          named as Zeek's http.log ('-': standard output).\n"
+	"      --http-ports LIST   Only parse HTTP towards these server ports, e.g. 80,8080.\n"
+	"      --http-bodies DIR   Also write each request body to DIR/<uid>-<trans_depth>.\n"
 	"  -q, --quiet             No summary, no progress and no live view.\n"
 	"      --list-counters     Print the counter reference (Markdown) and exit.\n"
 	"  -h, --help              This help.\n"
@@ -168,6 +173,8 @@ struct options {
 	int quiet;
 	struct rc_flow_config flow;
 	struct rc_app_config app;
+	const char *http_path;
+	uint16_t http_ports[64];
 	/* live */
 	int nrings, ndecoders, ncpus;
 	int cpus[RC_MAX_RINGS];
@@ -337,6 +344,9 @@ enum {
 	OPT_OVERLAP,
 	OPT_REASM_MEMCAP,
 	OPT_REASM_FLOW_MAX,
+	OPT_HTTP,
+	OPT_HTTP_PORTS,
+	OPT_HTTP_BODIES,
 	OPT_DEBUG_DECODER_DELAY,
 	OPT_DURATION,
 	OPT_STATS_INTERVAL,
@@ -372,6 +382,24 @@ static int parse_fanout_flags(const char *s, struct options *o)
 }
 
 /* Returns -1 to go on, or the exit code to leave with. */
+/* "80,8080": at most 64 ports into o->http_ports. 0 or -1. */
+static int parse_ports(const char *s, struct options *o)
+{
+	o->app.http_nports = 0;
+	while (*s) {
+		char *end;
+		errno = 0;
+		unsigned long p = strtoul(s, &end, 10);
+		if (errno || end == s || p == 0 || p > 65535 || (*end && *end != ',') ||
+		    o->app.http_nports == RC_ARRAY_SIZE(o->http_ports))
+			return -1;
+		o->http_ports[o->app.http_nports++] = (uint16_t)p;
+		s = *end ? end + 1 : end;
+	}
+	o->app.http_ports = o->http_ports;
+	return o->app.http_nports ? 0 : -1;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -404,6 +432,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"overlap", required_argument, NULL, OPT_OVERLAP},
 		{"reasm-memcap", required_argument, NULL, OPT_REASM_MEMCAP},
 		{"reasm-flow-max", required_argument, NULL, OPT_REASM_FLOW_MAX},
+		{"http", required_argument, NULL, OPT_HTTP},
+		{"http-ports", required_argument, NULL, OPT_HTTP_PORTS},
+		{"http-bodies", required_argument, NULL, OPT_HTTP_BODIES},
 		{"debug-decoder-delay-us", required_argument, NULL, OPT_DEBUG_DECODER_DELAY},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
@@ -553,6 +584,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 					"bad --reasm-memcap '%s': give a size of 64K or more",
 					optarg);
 			o->app.reasm.memcap = v;
+			break;
+		case OPT_HTTP:
+			o->http_path = optarg;
+			break;
+		case OPT_HTTP_PORTS:
+			if (parse_ports(optarg, o) < 0)
+				return usage_error("bad --http-ports '%s': give ports 1-65535, "
+						   "comma-separated",
+						   optarg);
+			break;
+		case OPT_HTTP_BODIES:
+			o->app.http_bodies_dir = optarg;
 			break;
 		case OPT_REASM_FLOW_MAX:
 			if (parse_size(optarg, &v) < 0 || v < 1024 || v > (1u << 30))
@@ -834,6 +877,42 @@ static void live_line(const struct rc_live *l, struct rc_ctrs *prev, double dt)
 	*prev = now;
 }
 
+/* --http FILE: opened before the run (so a bad path fails at once). -1: go on. */
+static int open_http(struct options *o)
+{
+	static char buf[1 << 20];
+	if (!o->http_path)
+		return -1;
+	if (o->app.http_bodies_dir && mkdir(o->app.http_bodies_dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "ringcap: cannot create the --http-bodies directory '%s': %s\n",
+			o->app.http_bodies_dir, strerror(errno));
+		return RC_EXIT_OUTPUT;
+	}
+	FILE *f = strcmp(o->http_path, "-") == 0 ? stdout : fopen(o->http_path, "w");
+	if (!f) {
+		fprintf(stderr, "ringcap: cannot write HTTP records to %s: %s\n", o->http_path,
+			strerror(errno));
+		return RC_EXIT_OUTPUT;
+	}
+	setvbuf(f, buf, _IOFBF, sizeof(buf));
+	o->app.http_out = f;
+	return -1;
+}
+
+static int close_http(struct options *o)
+{
+	FILE *f = o->app.http_out;
+	if (!f)
+		return RC_EXIT_OK;
+	o->app.http_out = NULL;
+	bool bad = ferror(f) || (f == stdout ? fflush(f) : fclose(f)) != 0;
+	if (!bad)
+		return RC_EXIT_OK;
+	fprintf(stderr, "ringcap: writing HTTP records to %s failed: %s\n", o->http_path,
+		strerror(errno));
+	return RC_EXIT_OUTPUT;
+}
+
 /* --streams DIR: create it if missing; it must be a directory we can write. -1: go on. */
 static int prepare_streams_dir(const struct options *o)
 {
@@ -1026,7 +1105,13 @@ int main(int argc, char **argv)
 	}
 	rc = prepare_streams_dir(&o);
 	if (rc < 0)
+		rc = open_http(&o);
+	if (rc < 0) {
 		rc = o.ifname ? run_live(&o, filter) : run_offline(&o, filter);
+		int hrc = close_http(&o);
+		if (hrc > rc)
+			rc = hrc;
+	}
 	rc_filter_free(filter);
 out:
 	free(o.files);

@@ -13,6 +13,7 @@
 #include "ringcap/counters.h"
 #include "ringcap/filter.h"
 #include "ringcap/flow.h"
+#include "ringcap/http.h"
 #include "ringcap/pcapio.h"
 #include "ringcap/reasm.h"
 #include "ringcap/ring.h"
@@ -51,9 +52,13 @@ void rc_streams_close(struct rc_stream_conn *c); /* NULL is allowed */
 
 /* What a worker does with TCP payload: reassemble it, and where the streams go. */
 struct rc_app_config {
-	bool reassemble; /* also implied by streams_dir */
+	bool reassemble; /* also implied by streams_dir and http_out */
 	struct rc_reasm_config reasm;
-	const char *streams_dir; /* NULL: no stream files */
+	const char *streams_dir;    /* NULL: no stream files */
+	FILE *http_out;		    /* HTTP requests as JSON lines; NULL: no HTTP parsing */
+	const uint16_t *http_ports; /* responder ports to parse HTTP on; none: every port */
+	size_t http_nports;
+	const char *http_bodies_dir; /* NULL, or where request bodies go */
 };
 
 /* A decoder worker: owns its counters, its flow table and its reassembler. One thread drives it. */
@@ -62,6 +67,7 @@ struct rc_worker {
 	struct rc_flow_table *flows;
 	struct rc_reasm *reasm;	    /* NULL: no reassembly */
 	struct rc_streams *streams; /* NULL: no stream files */
+	struct rc_http *http;	    /* NULL: no HTTP parsing */
 };
 
 /* Set up a worker whose flows go to emit(arg, ...). Returns 0 or a negative errno. */

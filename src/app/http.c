@@ -95,8 +95,11 @@ struct side {
 
 struct rc_http_conn {
 	uint32_t magic;
-	uint8_t state; /* C_* */
-	uint8_t det_n; /* method bytes held while detecting */
+	uint8_t state;	   /* C_* */
+	uint8_t det_n;	   /* method bytes held while detecting */
+	bool tunnel;	   /* a CONNECT was answered 2xx: the tunnel follows */
+	bool server_first; /* detecting: the server sent a response before any request */
+	bool swapped;	   /* the flow's originator is the server: directions exchanged */
 	uint8_t ts_digits;
 	struct rc_http *h;
 	struct side side[2];
@@ -559,6 +562,7 @@ static enum hw_body resp_head(void *ctx, const struct hw_head *hd)
 	}
 	if (hd->status == 101 || (r->is_connect && hd->status / 100 == 2)) {
 		r->flags |= F_UPGRADE;
+		s->c->tunnel = r->is_connect;
 		return HW_SWITCH;
 	}
 	if (r->is_head || hd->status == 204 || hd->status == 304)
@@ -785,12 +789,31 @@ static void stop(struct rc_http_conn *c, int dir, uint16_t flags)
 	flush(c);
 }
 
-/* The bytes after a 101 or a CONNECT's 2xx are another protocol: stop both directions. */
+/*
+ * The bytes after a 101 are another protocol: stop both directions. After a CONNECT's 2xx they
+ * are the tunnel's: detect again, so HTTP carried in the tunnel (a proxy's plain-HTTP CONNECT)
+ * is parsed as well, as tshark and Suricata do; anything else in it (TLS) is left alone.
+ */
 static void switched(struct rc_http_conn *c)
 {
 	rc_ctr_inc(c->h->ctrs, RC_CTR_HTTP_UPGRADES);
 	stop(c, 1, 0);
 	stop(c, 0, 0);
+	if (!c->tunnel)
+		return;
+	c->tunnel = false;
+	for (int i = 0; i < 2; i++) {
+		struct side *sd = &c->side[i];
+		sd->stopped = false;
+		sd->stop_flags = 0;
+		sd->cur = NULL;
+		sd->interim = false;
+		sd->hstate = 0;
+		hw_reset(&sd->w);
+	}
+	c->det_n = 0;
+	c->server_first = true; /* in a tunnel, wait for the client whatever the proxy sends */
+	c->state = C_DETECT;
 }
 
 /* After hw_feed or hw_skip said HW_UPGRADE. */
@@ -801,6 +824,8 @@ static void upgraded(struct rc_http_conn *c, int dir)
 	else
 		switched(c);
 }
+
+static void data_in(struct rc_http_conn *c, int dir, const uint8_t *p, size_t len, uint64_t ts_ns);
 
 static void feed(struct rc_http_conn *c, int dir, const uint8_t *p, size_t len)
 {
@@ -820,6 +845,12 @@ static void feed(struct rc_http_conn *c, int dir, const uint8_t *p, size_t len)
 		p += used;
 		len -= used;
 		upgraded(c, dir);
+		if (c->state == C_DETECT) {
+			/* A CONNECT tunnel begins: its first bytes go through detection. */
+			if (len)
+				data_in(c, dir, p, len, c->now);
+			return;
+		}
 	}
 }
 
@@ -828,6 +859,36 @@ static void not_http(struct rc_http_conn *c)
 	RC_ASSERT(!c->head);
 	rc_ctr_inc(c->h->ctrs, RC_CTR_HTTP_STREAMS_NOT_HTTP);
 	c->state = C_OFF;
+}
+
+/*
+ * The flow's originator sent a response first ("HTTP/"): a capture that starts inside a
+ * connection with the server's packet. Exchange the roles; the response is not used.
+ */
+static void swap_roles(struct rc_http_conn *c)
+{
+	char h[RC_HTTP_ADDR_MAX + 1];
+	memcpy(h, c->orig_h, sizeof(h));
+	memcpy(c->orig_h, c->resp_h, sizeof(h));
+	memcpy(c->resp_h, h, sizeof(h));
+	uint16_t port = c->orig_p;
+	c->orig_p = c->resp_p;
+	c->resp_p = port;
+	c->swapped = true;
+	c->server_first = true;
+	c->det_n = 0;
+	rc_ctr_inc(c->h->ctrs, RC_CTR_HTTP_ROLES_SWAPPED);
+}
+
+/* Whether the held bytes and p begin with "HTTP/" (a response where a request was expected). */
+static bool starts_response(const struct rc_http_conn *c, const uint8_t *p, size_t len)
+{
+	char b[5];
+	size_t n = c->det_n < 5 ? c->det_n : 5;
+	memcpy(b, c->det, n);
+	size_t m = len < 5 - n ? len : 5 - n;
+	memcpy(b + n, p, m);
+	return n + m == 5 && !memcmp(b, "HTTP/", 5);
 }
 
 /*
@@ -881,21 +942,39 @@ struct rc_http_conn *rc_http_conn_new(struct rc_http *h, const struct rc_http_me
 	return c;
 }
 
-void rc_http_data(struct rc_http_conn *c, int dir, const uint8_t *p, size_t len, uint64_t ts_ns)
+/* Data of the client (dir 0) or the server (dir 1), roles already mapped. */
+static void data_in(struct rc_http_conn *c, int dir, const uint8_t *p, size_t len, uint64_t ts_ns)
 {
-	RC_ASSERT(c && c->magic == CONN_MAGIC && (dir == 0 || dir == 1));
 	if (c->state == C_OFF || len == 0)
 		return;
 	c->now = ts_ns;
 	if (c->state == C_DETECT) {
 		if (dir == 1) {
-			not_http(c); /* the server spoke first */
+			/*
+			 * The server spoke first. A capture that starts inside an HTTP connection
+			 * may show a response first: wait for the client's next request then. Any
+			 * other server-first protocol (SMTP, FTP, ...) is not HTTP.
+			 */
+			static const char resp[] = "HTTP/";
+			size_t n = len < 5 ? len : 5;
+			if (!c->server_first && c->det_n == 0 && !memcmp(p, resp, n)) {
+				c->server_first = true;
+				return;
+			}
+			if (c->server_first && c->det_n == 0)
+				return; /* the rest of that response, or a proxy's bytes in a tunnel
+					 */
+			not_http(c);
 			return;
 		}
 		int d = detect(c, p, len);
 		if (d == 0)
 			return;
 		if (d < 0) {
+			if (!c->swapped && !c->server_first && starts_response(c, p, len)) {
+				swap_roles(c);
+				return;
+			}
 			not_http(c);
 			return;
 		}
@@ -909,9 +988,16 @@ void rc_http_data(struct rc_http_conn *c, int dir, const uint8_t *p, size_t len,
 	feed(c, dir, p, len);
 }
 
+void rc_http_data(struct rc_http_conn *c, int dir, const uint8_t *p, size_t len, uint64_t ts_ns)
+{
+	RC_ASSERT(c && c->magic == CONN_MAGIC && (dir == 0 || dir == 1));
+	data_in(c, dir ^ c->swapped, p, len, ts_ns);
+}
+
 void rc_http_gap(struct rc_http_conn *c, int dir, uint64_t len)
 {
 	RC_ASSERT(c && c->magic == CONN_MAGIC && (dir == 0 || dir == 1));
+	dir ^= c->swapped;
 	if (c->state == C_OFF || len == 0)
 		return;
 	if (c->state == C_DETECT) {
@@ -923,7 +1009,20 @@ void rc_http_gap(struct rc_http_conn *c, int dir, uint64_t len)
 	struct side *s = &c->side[dir];
 	if (s->stopped)
 		return;
-	if (len > hw_skippable(&s->w)) {
+	uint64_t skippable = hw_skippable(&s->w);
+	if (len > skippable) {
+		/*
+		 * The gap runs past the body of known extent it starts in: that body still ends
+		 * (its length known, the record flagged), then the direction stops.
+		 */
+		if (skippable) {
+			if (s->cur)
+				s->cur->flags |= F_GAP;
+			if (hw_skip(&s->w, skippable) == HW_UPGRADE) {
+				upgraded(c, dir);
+				return;
+			}
+		}
 		rc_ctr_inc(c->h->ctrs, RC_CTR_HTTP_GAPS_STOPPED);
 		stop(c, dir, F_GAP);
 		return;
@@ -944,6 +1043,7 @@ void rc_http_gap(struct rc_http_conn *c, int dir, uint64_t len)
 void rc_http_eof(struct rc_http_conn *c, int dir)
 {
 	RC_ASSERT(c && c->magic == CONN_MAGIC && (dir == 0 || dir == 1));
+	dir ^= c->swapped;
 	if (c->state == C_DETECT) {
 		c->state = C_OFF; /* too little to tell: neither HTTP nor counted as not */
 		return;

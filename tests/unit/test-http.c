@@ -488,7 +488,8 @@ static void test_gap_past_body(void **state)
 		D(1, 4, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
 	};
 	static const struct want w[] = {
-		{1, 1, "POST", NULL, "/p", "1.1", NULL, 1, 2, 200, "OK", NUL, 0, 3, "\"gap\""},
+		/* The gap runs past the body: the body still ends at its Content-Length. */
+		{1, 1, "POST", NULL, "/p", "1.1", NULL, 1, 5, 200, "OK", NUL, 0, 3, "\"gap\""},
 		{2, 4, NULL, NULL, NULL, "1.1", NULL, NUL, NUL, 200, "OK", NUL, 0, 4,
 		 "\"gap\",\"no_request\""},
 	};

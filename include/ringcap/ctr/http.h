@@ -29,6 +29,9 @@
 	  "Records written without a final response")                                           \
 	X(HTTP_NO_REQUEST, "http.no_request", RC_COUNTER, "records",                            \
 	  "Records of responses that had no request to pair with")                              \
+	X(HTTP_ROLES_SWAPPED, "http.roles_swapped", RC_COUNTER, "connections",                  \
+	  "Connections whose flow originator turned out to be the HTTP server (picked up "      \
+	  "mid-stream with a response first): client and server taken from the content")        \
 	X(HTTP_UPGRADES, "http.upgrades", RC_COUNTER, "connections",                            \
 	  "Connections that switched protocol (101, or 2xx to CONNECT): parsing stopped")       \
 	X(HTTP_TRUNCATED, "http.truncated", RC_COUNTER, "records",                              \
