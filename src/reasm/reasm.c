@@ -23,7 +23,7 @@ struct rc_reasm {
 	struct rc_reasm_config cfg;
 	struct rc_reasm_ops ops;
 	struct rc_ctrs *ctrs;
-	uint64_t memory;
+	uint64_t memory, peak;
 	uint64_t now_ns; /* time of the segment being processed */
 	/* Directions that hold out-of-order data, in the order they started holding it. */
 	struct rc_reasm_dir *lru_head, *lru_tail;
@@ -94,6 +94,10 @@ static void account(struct rc_reasm *r, int64_t delta)
 	RC_ASSERT(delta >= 0 || r->memory >= (uint64_t)-delta);
 	r->memory = (uint64_t)((int64_t)r->memory + delta);
 	rc_ctr_set(r->ctrs, RC_CTR_REASM_MEMORY, r->memory);
+	if (r->memory > r->peak) {
+		r->peak = r->memory;
+		rc_ctr_set(r->ctrs, RC_CTR_REASM_MEMORY_PEAK, r->peak);
+	}
 }
 
 static struct rc_reasm_seg *seg_new(struct rc_reasm *r, uint64_t off, const uint8_t *p,
