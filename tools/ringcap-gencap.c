@@ -44,54 +44,10 @@
 
 #define PAT_PERIOD 61 /* prime, so the fill pattern never lines up with header sizes */
 
-/* ---- PRNG: splitmix64 to seed, xoshiro256** to draw ---------------------------------------- */
-
-struct rng {
-	uint64_t s[4];
-};
-
-static void rng_seed(struct rng *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = tk_splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
-/* Uniform in [0, n) (n > 0); the multiply-shift bias is far below anything we measure. */
-static inline uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	return (uint64_t)(((unsigned __int128)rng_next(r) * n) >> 64);
-}
-
-/* Uniform in [lo, hi]. */
-static inline uint64_t rng_range(struct rng *r, uint64_t lo, uint64_t hi)
-{
-	return lo + rng_below(r, hi - lo + 1);
-}
-
 /* True with probability pct/100. */
-static inline int rng_pct(struct rng *r, unsigned pct)
+static inline int rng_pct(struct tk_rng *r, unsigned pct)
 {
-	return rng_below(r, 100) < pct;
+	return tk_rng_below(r, 100) < pct;
 }
 
 /* ---- options ------------------------------------------------------------------------------- */
@@ -342,7 +298,7 @@ struct flow {
 
 struct gen {
 	struct opts o;
-	struct rng rng;
+	struct tk_rng rng;
 	pcap_dumper_t *dumper;
 	uint64_t now_ns, gap_lo, gap_hi;
 	uint8_t pkt[MAX_FRAME + 64];
@@ -361,7 +317,7 @@ static const uint16_t udp_ports[] = {53, 123, 161, 514, 1812, 5353, 4789, 9999};
 /* A fresh flow: its 5-tuple is unique because the client (address, port) pair is. */
 static void flow_new(struct gen *g, struct flow *f)
 {
-	struct rng *r = &g->rng;
+	struct tk_rng *r = &g->rng;
 	struct truth *t;
 	uint32_t id = g->ntruths, hidx, pidx;
 
@@ -384,7 +340,7 @@ static void flow_new(struct gen *g, struct flow *f)
 	t->id = id;
 	t->proto = rng_pct(r, g->o.udp_share) ? 17 : 6;
 	t->v6 = rng_pct(r, g->o.ipv6_share);
-	t->vid = rng_pct(r, g->o.vlan_share) ? rng_range(r, 1, 4094) : 0;
+	t->vid = rng_pct(r, g->o.vlan_share) ? tk_rng_range(r, 1, 4094) : 0;
 
 	/* (host index, port) walks a seeded bijection of the flow number: 65534 hosts x 64000
 	 * ports before anything could repeat. */
@@ -392,10 +348,10 @@ static void flow_new(struct gen *g, struct flow *f)
 	pidx = (id / 65534 + g->port_off) % 64000;
 	t->cport = 1024 + pidx;
 	if (t->proto == 6)
-		t->sport = tcp_ports[rng_below(r, sizeof(tcp_ports) / sizeof(tcp_ports[0]))];
+		t->sport = tcp_ports[tk_rng_below(r, sizeof(tcp_ports) / sizeof(tcp_ports[0]))];
 	else
-		t->sport = udp_ports[rng_below(r, sizeof(udp_ports) / sizeof(udp_ports[0]))];
-	uint32_t srv = rng_range(r, 1, 254);
+		t->sport = udp_ports[tk_rng_below(r, sizeof(udp_ports) / sizeof(udp_ports[0]))];
+	uint32_t srv = tk_rng_range(r, 1, 254);
 	if (t->v6) {
 		static const uint8_t cpfx[8] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0c, 0, 0};
 		static const uint8_t spfx[8] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x05, 0, 0};
@@ -415,18 +371,18 @@ static void flow_new(struct gen *g, struct flow *f)
 		t->saddr[3] = srv;
 	}
 
-	f->ipid[0] = rng_next(r);
-	f->ipid[1] = rng_next(r);
-	f->isn[0] = f->seq[0] = rng_next(r);
-	f->isn[1] = f->seq[1] = rng_next(r);
+	f->ipid[0] = tk_rng_next(r);
+	f->ipid[1] = tk_rng_next(r);
+	f->isn[0] = f->seq[0] = tk_rng_next(r);
+	f->isn[1] = f->seq[1] = tk_rng_next(r);
 	if (t->proto == 6) {
 		f->phase = P_SYN;
-		f->rounds = rng_range(r, 1, 6);
+		f->rounds = tk_rng_range(r, 1, 6);
 		f->closer = rng_pct(r, 70) ? 0 : 1;
 		f->mss = t->v6 ? 1440 : 1460;
 	} else {
 		f->phase = P_UDP;
-		f->rounds = rng_range(r, 1, 4);
+		f->rounds = tk_rng_range(r, 1, 4);
 	}
 }
 
@@ -566,7 +522,7 @@ static void emit(struct gen *g, struct flow *f, int dir, uint8_t flags, uint32_t
 	t->wire_bytes[dir] += frame;
 	g->packets++;
 	g->bytes += frame;
-	g->now_ns += rng_range(&g->rng, g->gap_lo, g->gap_hi);
+	g->now_ns += tk_rng_range(&g->rng, g->gap_lo, g->gap_hi);
 }
 
 /* Payload bytes for a data frame of the flow: frame size uniform in [size-min, size-max]. */
@@ -575,7 +531,7 @@ static uint32_t data_len(struct gen *g, const struct flow *f)
 	const struct truth *t = f->t;
 	uint32_t hdr = ETH_HLEN + (t->vid ? VLAN_HLEN : 0) + (t->v6 ? IP6_HLEN : IP4_HLEN) +
 		       (t->proto == 6 ? TCP_HLEN : UDP_HLEN);
-	uint32_t frame = rng_range(&g->rng, g->o.size_min, g->o.size_max);
+	uint32_t frame = tk_rng_range(&g->rng, g->o.size_min, g->o.size_max);
 	uint32_t len = frame > hdr ? frame - hdr : 1;
 	uint32_t max = t->v6 ? 65535 - (t->proto == 6 ? TCP_HLEN : UDP_HLEN)
 			     : 65535 - IP4_HLEN - (t->proto == 6 ? TCP_HLEN : UDP_HLEN);
@@ -591,8 +547,8 @@ static uint32_t data_len(struct gen *g, const struct flow *f)
 static void tcp_round_start(struct gen *g, struct flow *f)
 {
 	f->burst_dir = 0;
-	f->burst_left = rng_range(&g->rng, 1, 2);
-	f->resp_segs = rng_range(&g->rng, 1, 8);
+	f->burst_left = tk_rng_range(&g->rng, 1, 2);
+	f->resp_segs = tk_rng_range(&g->rng, 1, 8);
 	f->ack_after = rng_pct(&g->rng, 50);
 }
 
@@ -651,7 +607,7 @@ static int flow_step(struct gen *g, struct flow *f)
 		if (f->burst_left == 0 && f->burst_dir == 0) {
 			emit(g, f, 0, 0, data_len(g, f));
 			f->burst_dir = 1;
-			f->burst_left = rng_range(&g->rng, 1, 2);
+			f->burst_left = tk_rng_range(&g->rng, 1, 2);
 		} else {
 			emit(g, f, 1, 0, data_len(g, f));
 			if (--f->burst_left == 0) {
@@ -731,16 +687,16 @@ int main(int argc, char **argv)
 	uint64_t nact, mean;
 
 	parse_opts(&g.o, argc, argv);
-	rng_seed(&g.rng, g.o.seed);
+	tk_rng_seed(&g.rng, g.o.seed);
 	for (size_t i = 0; i < sizeof(g.pat); i++)
 		g.pat[i] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
 			[i % PAT_PERIOD];
 	/* hosts: a*x + b mod 65534 is a bijection when gcd(a, 65534 = 2*7*31*151) = 1 */
 	do {
-		g.host_a = rng_range(&g.rng, 1, 65533) | 1;
+		g.host_a = tk_rng_range(&g.rng, 1, 65533) | 1;
 	} while (g.host_a % 7 == 0 || g.host_a % 31 == 0 || g.host_a % 151 == 0);
-	g.host_b = rng_below(&g.rng, 65534);
-	g.port_off = rng_below(&g.rng, 64000);
+	g.host_b = tk_rng_below(&g.rng, 65534);
+	g.port_off = tk_rng_below(&g.rng, 64000);
 
 	/* Gaps uniform around the mean; microsecond files keep whole microseconds so the written
 	 * timestamps still strictly increase. */
@@ -792,7 +748,7 @@ int main(int argc, char **argv)
 	 * more than two rounds, so no flow goes idle for long. */
 	while (g.packets < g.o.packets) {
 		for (uint64_t i = nact - 1; i > 0; i--) {
-			uint64_t j = rng_below(&g.rng, i + 1);
+			uint64_t j = tk_rng_below(&g.rng, i + 1);
 			uint32_t tmp = order[i];
 			order[i] = order[j];
 			order[j] = tmp;

@@ -57,66 +57,22 @@
 #define TBL_PERIOD 65521u
 #define TBL_CHUNK  65536u
 
-/* ---- PRNG: splitmix64 to seed, xoshiro256** to draw ---------------------------------------- */
-
-struct rng {
-	uint64_t s[4];
-};
-
-static void rng_seed(struct rng *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = tk_splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
-/* Uniform in [0, n) (n > 0). */
-static inline uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	return (uint64_t)(((unsigned __int128)rng_next(r) * n) >> 64);
-}
-
-/* Uniform in [lo, hi]. */
-static inline uint64_t rng_range(struct rng *r, uint64_t lo, uint64_t hi)
-{
-	return lo + rng_below(r, hi - lo + 1);
-}
-
 /* True with probability ppm / 1e6. */
-static inline int rng_ppm(struct rng *r, uint32_t ppm)
+static inline int rng_ppm(struct tk_rng *r, uint32_t ppm)
 {
-	return ppm && rng_below(r, PPM) < ppm;
+	return ppm && tk_rng_below(r, PPM) < ppm;
 }
 
 /* Log-uniform in [0, max]: every power of two as likely, so most bodies are small and a few are
  * large. */
-static uint32_t rng_logsize(struct rng *r, uint32_t max)
+static uint32_t rng_logsize(struct tk_rng *r, uint32_t max)
 {
 	int bits = max ? 32 - __builtin_clz(max) : 0;
-	uint32_t e = rng_below(r, bits + 1), v;
+	uint32_t e = tk_rng_below(r, bits + 1), v;
 
 	if (e == 0)
 		return 0;
-	v = rng_range(r, 1u << (e - 1), (e == 32 ? 0xffffffffu : (1u << e) - 1));
+	v = tk_rng_range(r, 1u << (e - 1), (e == 32 ? 0xffffffffu : (1u << e) - 1));
 	return v > max ? max : v;
 }
 
@@ -727,7 +683,7 @@ struct tx {
 
 struct gen {
 	struct opts o;
-	struct rng rng;
+	struct tk_rng rng;
 	pcap_dumper_t *dumper;
 	FILE *streams, *http;
 	uint64_t now_ns, gap_lo, gap_hi;
@@ -805,9 +761,9 @@ static const char *reason(unsigned status)
 	}
 }
 
-static unsigned pick_status(struct rng *r, enum method m)
+static unsigned pick_status(struct tk_rng *r, enum method m)
 {
-	unsigned x = rng_below(r, 100);
+	unsigned x = tk_rng_below(r, 100);
 
 	switch (m) {
 	case M_GET:
@@ -824,23 +780,24 @@ static unsigned pick_status(struct rng *r, enum method m)
 	}
 }
 
-static void make_uri(struct rng *r, char *uri)
+static void make_uri(struct tk_rng *r, char *uri)
 {
 	size_t n = 0;
-	unsigned parts = rng_below(r, 4);
+	unsigned parts = tk_rng_below(r, 4);
 
 	if (parts == 0) {
 		strcpy(uri, "/");
 		return;
 	}
 	for (unsigned i = 0; i < parts; i++)
-		n += snprintf(uri + n, URI_MAX - n, "/%s", words[rng_below(r, NELEM(words))]);
-	if (rng_below(r, 3) == 0)
-		n += snprintf(uri + n, URI_MAX - n, "/%u", (unsigned)rng_below(r, 100000));
-	n += snprintf(uri + n, URI_MAX - n, "%s", exts[rng_below(r, NELEM(exts))]);
-	if (rng_below(r, 10) < 3)
-		snprintf(uri + n, URI_MAX - n, "?%s=%u&page=%u", words[rng_below(r, NELEM(words))],
-			 (unsigned)rng_below(r, 1000000), (unsigned)rng_range(r, 1, 20));
+		n += snprintf(uri + n, URI_MAX - n, "/%s", words[tk_rng_below(r, NELEM(words))]);
+	if (tk_rng_below(r, 3) == 0)
+		n += snprintf(uri + n, URI_MAX - n, "/%u", (unsigned)tk_rng_below(r, 100000));
+	n += snprintf(uri + n, URI_MAX - n, "%s", exts[tk_rng_below(r, NELEM(exts))]);
+	if (tk_rng_below(r, 10) < 3)
+		snprintf(uri + n, URI_MAX - n, "?%s=%u&page=%u",
+			 words[tk_rng_below(r, NELEM(words))], (unsigned)tk_rng_below(r, 1000000),
+			 (unsigned)tk_rng_range(r, 1, 20));
 }
 
 static void plan_add(struct sess *s, int dir, int part, unsigned first, unsigned n)
@@ -852,7 +809,7 @@ static void plan_add(struct sess *s, int dir, int part, unsigned first, unsigned
 /* A fresh session: addresses, sequence numbers, requests and the burst plan. */
 static void sess_new(struct gen *g, struct sess *s)
 {
-	struct rng *r = &g->rng;
+	struct tk_rng *r = &g->rng;
 	const struct opts *o = &g->o;
 	uint64_t id = g->st.sessions++;
 	uint32_t hidx, pidx;
@@ -870,8 +827,8 @@ static void sess_new(struct gen *g, struct sess *s)
 	hidx = (uint32_t)(((uint64_t)g->host_a * (id % 65534) + g->host_b) % 65534) + 1;
 	pidx = (id / 65534 + g->port_off) % 64000;
 	s->cport = 1024 + pidx;
-	s->sport = rng_below(r, 5) ? 80 : 8080;
-	uint32_t srv = rng_range(r, 1, 254);
+	s->sport = tk_rng_below(r, 5) ? 80 : 8080;
+	uint32_t srv = tk_rng_range(r, 1, 254);
 	memset(s->caddr, 0, 16);
 	memset(s->saddr, 0, 16);
 	if (s->v6) {
@@ -892,22 +849,22 @@ static void sess_new(struct gen *g, struct sess *s)
 		s->saddr[2] = srv & 7;
 		s->saddr[3] = srv;
 	}
-	s->ua = user_agents[rng_below(r, NELEM(user_agents))];
+	s->ua = user_agents[tk_rng_below(r, NELEM(user_agents))];
 	if (s->sport == 80)
 		snprintf(s->host, sizeof(s->host), "www.%s%u.example",
-			 words[rng_below(r, NELEM(words))], (unsigned)rng_below(r, 100));
+			 words[tk_rng_below(r, NELEM(words))], (unsigned)tk_rng_below(r, 100));
 	else
-		snprintf(s->host, sizeof(s->host), "%s.test:%u", words[rng_below(r, NELEM(words))],
-			 s->sport);
+		snprintf(s->host, sizeof(s->host), "%s.test:%u",
+			 words[tk_rng_below(r, NELEM(words))], s->sport);
 
 	for (int d = 0; d < 2; d++) {
-		uint32_t isn = rng_next(r);
+		uint32_t isn = tk_rng_next(r);
 
 		if (rng_ppm(r, o->p_wrap))
-			isn = 0xffffffffu - (uint32_t)rng_below(r, 4096);
+			isn = 0xffffffffu - (uint32_t)tk_rng_below(r, 4096);
 		/* offset 0 is the byte after the SYN, or where the capture picks the stream up */
 		s->base[d] = isn + 1;
-		s->ipid[d] = rng_next(r);
+		s->ipid[d] = tk_rng_next(r);
 		s->len[d] = 0;
 		s->fin[d] = 0;
 		s->insync[d] = 1;
@@ -916,11 +873,11 @@ static void sess_new(struct gen *g, struct sess *s)
 		s->hole_end[d] = UINT64_MAX;
 	}
 
-	s->nreqs = rng_range(r, 1, o->requests);
+	s->nreqs = tk_rng_range(r, 1, o->requests);
 	GROW(s->reqs, s->capreqs, s->nreqs);
 	for (unsigned k = 0; k < s->nreqs; k++) {
 		struct req *q = &s->reqs[k];
-		uint32_t x = rng_below(r, PPM);
+		uint32_t x = tk_rng_below(r, PPM);
 
 		memset(q, 0, sizeof(*q));
 		q->method = x < o->p_post ? M_POST : x < o->p_post + o->p_head ? M_HEAD : M_GET;
@@ -938,12 +895,12 @@ static void sess_new(struct gen *g, struct sess *s)
 						  ? F_CHUNKED
 						  : F_LENGTH;
 			q->resp_body = q->status == 200 ? rng_logsize(r, o->body_max)
-							: rng_range(r, 20, 512);
+							: tk_rng_range(r, 20, 512);
 		}
-		q->text_body = rng_below(r, 2);
+		q->text_body = tk_rng_below(r, 2);
 	}
-	s->reqs[s->nreqs - 1].close = rng_below(r, 10) < 3;
-	s->closer = s->reqs[s->nreqs - 1].close ? 1 : rng_below(r, 10) < 7 ? 0 : 1;
+	s->reqs[s->nreqs - 1].close = tk_rng_below(r, 10) < 3;
+	s->closer = s->reqs[s->nreqs - 1].close ? 1 : tk_rng_below(r, 10) < 7 ? 0 : 1;
 
 	s->nplan = s->next_burst = 0;
 	for (unsigned k = 0; k < s->nreqs;) {
@@ -1023,7 +980,7 @@ static void data_add(struct gen *g, struct sess *s, unsigned msg, uint32_t len, 
 	GROW(s->pieces, s->cappieces, s->npieces + 1);
 	s->pieces[s->npieces++] = (struct piece){.off = s->blen,
 						 .len = len,
-						 .src = rng_below(&g->rng, TBL_PERIOD),
+						 .src = tk_rng_below(&g->rng, TBL_PERIOD),
 						 .kind = text ? PK_TXT : PK_BIN};
 	region_add(s, s->blen, len, msg, C_DATA, 0);
 	s->blen += len;
@@ -1037,9 +994,9 @@ static void body_add(struct gen *g, struct sess *s, unsigned msg, int framing, u
 		data_add(g, s, msg, len, text);
 		return;
 	}
-	int upper = rng_below(&g->rng, 5) == 0;
+	int upper = tk_rng_below(&g->rng, 5) == 0;
 	while (len) {
-		uint32_t n = rng_range(&g->rng, 1, g->o.chunk_max);
+		uint32_t n = tk_rng_range(&g->rng, 1, g->o.chunk_max);
 		if (n > len)
 			n = len;
 		text_add(s, msg, C_FRAME, 0, upper ? "%X\r\n" : "%x\r\n", n);
@@ -1062,7 +1019,7 @@ static void req_head_add(struct gen *g, struct sess *s, unsigned k)
 	text_add(s, k, C_HDR, 1,
 		 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n%s%s%s%s%s\r\n",
 		 method_name[q->method], q->uri, s->host, s->ua,
-		 rng_below(&g->rng, 2) ? "Accept-Encoding: gzip, deflate\r\n" : "",
+		 tk_rng_below(&g->rng, 2) ? "Accept-Encoding: gzip, deflate\r\n" : "",
 		 q->method == M_POST ? "Content-Type: text/plain; charset=utf-8\r\n" : "", cl,
 		 q->expect100 ? "Expect: 100-continue\r\n" : "",
 		 q->close ? "Connection: close\r\n" : "");
@@ -1084,7 +1041,8 @@ static void resp_head_add(struct gen *g, struct sess *s, unsigned k, int start)
 	if (q->status == 301)
 		snprintf(extra, sizeof(extra), "Location: https://%s%s\r\n", s->host, q->uri);
 	else if (q->status == 304 || q->status == 200)
-		snprintf(extra, sizeof(extra), "ETag: \"%08x\"\r\n", (unsigned)rng_next(&g->rng));
+		snprintf(extra, sizeof(extra), "ETag: \"%08x\"\r\n",
+			 (unsigned)tk_rng_next(&g->rng));
 	text_add(s, k, C_HDR, start,
 		 "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: genhttp/1.0\r\n%s%s%s%s\r\n", q->status,
 		 reason(q->status), date,
@@ -1285,13 +1243,13 @@ static void burst_content(struct gen *g, struct sess *s, const struct burst *b)
 static void burst_segments(struct gen *g, const struct sess *s, int pin_first, int pin_last)
 {
 	const struct opts *o = &g->o;
-	struct rng *r = &g->rng;
+	struct tk_rng *r = &g->rng;
 	uint32_t blen = s->blen, mss = s->mss, win = o->window;
 	size_t norig;
 
 	g->ntx = 0;
 	for (uint32_t off = 0; off < blen;) {
-		uint32_t n = rng_ppm(r, o->p_split) ? rng_range(r, 1, mss) : mss;
+		uint32_t n = rng_ppm(r, o->p_split) ? tk_rng_range(r, 1, mss) : mss;
 		if (n > blen - off)
 			n = blen - off;
 		tx_add(g, off, n, (uint64_t)g->ntx * 256 + 128,
@@ -1306,7 +1264,7 @@ static void burst_segments(struct gen *g, const struct sess *s, int pin_first, i
 		struct tx t = g->tx[i];
 		if (rng_ppm(r, o->p_dup)) {
 			tx_add(g, t.off, t.len,
-			       (i + rng_range(r, 1, win)) * 256 + rng_below(r, 256), 0);
+			       (i + tk_rng_range(r, 1, win)) * 256 + tk_rng_below(r, 256), 0);
 			g->st.dups++;
 		}
 		if (i > 0 && rng_ppm(r, o->p_overlap)) {
@@ -1314,16 +1272,16 @@ static void burst_segments(struct gen *g, const struct sess *s, int pin_first, i
 			uint32_t lo = t.off - g->tx[i - 1].len, half = mss / 2;
 			if (t.off > half && lo < t.off - half)
 				lo = t.off - half;
-			uint32_t x = rng_range(r, lo, t.off - 1);
-			uint32_t y = rng_range(r, t.off + 1, x + mss < blen ? x + mss : blen);
-			tx_add(g, x, y - x, (i + rng_range(r, 1, win)) * 256 + rng_below(r, 256),
-			       0);
+			uint32_t x = tk_rng_range(r, lo, t.off - 1);
+			uint32_t y = tk_rng_range(r, t.off + 1, x + mss < blen ? x + mss : blen);
+			tx_add(g, x, y - x,
+			       (i + tk_rng_range(r, 1, win)) * 256 + tk_rng_below(r, 256), 0);
 			g->st.overlaps++;
 		}
 	}
 	for (size_t i = pin_first ? 1 : 0; i < norig; i++)
 		if (rng_ppm(r, o->p_reorder)) {
-			g->tx[i].key += rng_range(r, 1, win) * 256;
+			g->tx[i].key += tk_rng_range(r, 1, win) * 256;
 			g->st.reordered++;
 		}
 	qsort(g->tx, g->ntx, sizeof(*g->tx), tx_cmp);
@@ -1572,7 +1530,7 @@ static void emit(struct gen *g, struct sess *s, const struct item *it)
 	pcap_dump((u_char *)g->dumper, &h, g->pkt);
 	g->st.packets++;
 	g->st.bytes += caplen;
-	g->now_ns += rng_range(&g->rng, g->gap_lo, g->gap_hi);
+	g->now_ns += tk_rng_range(&g->rng, g->gap_lo, g->gap_hi);
 }
 
 /* ---- session steps and truth --------------------------------------------------------------- */
@@ -1717,12 +1675,12 @@ static void tables_init(struct gen *g)
 		"<p>",	      "</p>",	"<div class=\"x\">",
 	};
 	/* fixed content: the same for every seed */
-	struct rng t;
+	struct tk_rng t;
 	size_t n = 0, col = 0;
 
-	rng_seed(&t, 0x67656e68747470ULL);
+	tk_rng_seed(&t, 0x67656e68747470ULL);
 	while (n < TBL_PERIOD) {
-		const char *w = lorem[rng_below(&t, NELEM(lorem))];
+		const char *w = lorem[tk_rng_below(&t, NELEM(lorem))];
 		size_t wl = strlen(w);
 		for (size_t i = 0; i < wl && n < TBL_PERIOD; i++, col++)
 			g->tbl_txt[n++] = w[i];
@@ -1732,7 +1690,7 @@ static void tables_init(struct gen *g)
 		}
 	}
 	for (size_t i = 0; i < TBL_PERIOD; i += 8) {
-		uint64_t v = rng_next(&t);
+		uint64_t v = tk_rng_next(&t);
 		memcpy(g->tbl_bin + i, &v, i + 8 <= TBL_PERIOD ? 8 : TBL_PERIOD - i);
 	}
 	for (size_t i = 0; i < TBL_CHUNK; i++) { /* the tail repeats the head */
@@ -1751,14 +1709,14 @@ int main(int argc, char **argv)
 	uint64_t nslots, nact, mean;
 
 	parse_opts(&g.o, argc, argv);
-	rng_seed(&g.rng, g.o.seed);
+	tk_rng_seed(&g.rng, g.o.seed);
 	tables_init(&g);
 	/* hosts: a*x + b mod 65534 is a bijection when gcd(a, 65534 = 2*7*31*151) = 1 */
 	do {
-		g.host_a = rng_range(&g.rng, 1, 65533) | 1;
+		g.host_a = tk_rng_range(&g.rng, 1, 65533) | 1;
 	} while (g.host_a % 7 == 0 || g.host_a % 31 == 0 || g.host_a % 151 == 0);
-	g.host_b = rng_below(&g.rng, 65534);
-	g.port_off = rng_below(&g.rng, 64000);
+	g.host_b = tk_rng_below(&g.rng, 65534);
+	g.port_off = tk_rng_below(&g.rng, 64000);
 
 	/* timestamp steps uniform around the mean, whole microseconds for a microsecond file */
 	mean = 1000000000ULL / g.o.pps;
@@ -1814,7 +1772,7 @@ int main(int argc, char **argv)
 		for (uint64_t i = 0; i < nact; i++)
 			order[i] = i;
 		for (uint64_t i = nact - 1; i > 0; i--) {
-			uint64_t j = rng_below(&g.rng, i + 1);
+			uint64_t j = tk_rng_below(&g.rng, i + 1);
 			uint32_t tmp = order[i];
 			order[i] = order[j];
 			order[j] = tmp;

@@ -23,6 +23,49 @@ static inline uint64_t tk_splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
+/* xoshiro256** seeded by splitmix64: the tools' deterministic random numbers. */
+struct tk_rng {
+	uint64_t s[4];
+};
+
+static inline void tk_rng_seed(struct tk_rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = tk_splitmix64(&seed);
+}
+
+static inline uint64_t tk_rotl64(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t tk_rng_next(struct tk_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = tk_rotl64(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = tk_rotl64(s[3], 45);
+	return result;
+}
+
+/* Uniform in [0, n) (n > 0); the multiply-shift bias is far below anything we measure. */
+static inline uint64_t tk_rng_below(struct tk_rng *r, uint64_t n)
+{
+	return (uint64_t)(((unsigned __int128)tk_rng_next(r) * n) >> 64);
+}
+
+/* Uniform in [lo, hi]. */
+static inline uint64_t tk_rng_range(struct tk_rng *r, uint64_t lo, uint64_t hi)
+{
+	return lo + tk_rng_below(r, hi - lo + 1);
+}
+
 static inline void tk_put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
