@@ -1706,33 +1706,15 @@ int main(int argc, char **argv)
 	uint32_t *order;
 	pcap_t *dead;
 	FILE *out;
-	uint64_t nslots, nact, mean;
+	uint64_t nslots, nact;
 
 	parse_opts(&g.o, argc, argv);
 	tk_rng_seed(&g.rng, g.o.seed);
 	tables_init(&g);
-	/* hosts: a*x + b mod 65534 is a bijection when gcd(a, 65534 = 2*7*31*151) = 1 */
-	do {
-		g.host_a = tk_rng_range(&g.rng, 1, 65533) | 1;
-	} while (g.host_a % 7 == 0 || g.host_a % 31 == 0 || g.host_a % 151 == 0);
-	g.host_b = tk_rng_below(&g.rng, 65534);
+	tk_host_map(&g.rng, &g.host_a, &g.host_b);
 	g.port_off = tk_rng_below(&g.rng, 64000);
 
-	/* timestamp steps uniform around the mean, whole microseconds for a microsecond file */
-	mean = 1000000000ULL / g.o.pps;
-	if (!g.o.nsec) {
-		mean = (mean + 500) / 1000 * 1000;
-		if (mean < 1000)
-			mean = 1000;
-	} else if (mean < 1) {
-		mean = 1;
-	}
-	g.gap_lo = mean / 2 ? mean / 2 : 1;
-	g.gap_hi = mean + (mean - g.gap_lo);
-	if (!g.o.nsec) {
-		g.gap_lo = (g.gap_lo + 999) / 1000 * 1000;
-		g.gap_hi = g.gap_hi / 1000 * 1000;
-	}
+	tk_ts_steps(g.o.pps, g.o.nsec, &g.gap_lo, &g.gap_hi);
 	g.now_ns = g.o.start * 1000000000ULL;
 
 	dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, SNAPLEN,

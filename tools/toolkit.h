@@ -66,6 +66,40 @@ static inline uint64_t tk_rng_range(struct tk_rng *r, uint64_t lo, uint64_t hi)
 	return lo + tk_rng_below(r, hi - lo + 1);
 }
 
+/*
+ * Host numbering of the capture generators: x -> (a*x + b) mod 65534 is a bijection when
+ * gcd(a, 65534 = 2*7*31*151) = 1, so session ids map to distinct hosts in a seeded order.
+ */
+static inline void tk_host_map(struct tk_rng *r, uint32_t *a, uint32_t *b)
+{
+	do {
+		*a = (uint32_t)tk_rng_range(r, 1, 65533) | 1;
+	} while (*a % 7 == 0 || *a % 31 == 0 || *a % 151 == 0);
+	*b = (uint32_t)tk_rng_below(r, 65534);
+}
+
+/*
+ * Time stamp steps of a capture at pps packets/s: uniform in [lo, hi] around the mean; a
+ * microsecond file keeps whole microseconds, so the written time stamps still strictly increase.
+ */
+static inline void tk_ts_steps(uint64_t pps, int nsec, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t mean = 1000000000ULL / pps;
+	if (!nsec) {
+		mean = (mean + 500) / 1000 * 1000;
+		if (mean < 1000)
+			mean = 1000;
+	} else if (mean < 1) {
+		mean = 1;
+	}
+	*lo = mean / 2 ? mean / 2 : 1;
+	*hi = mean + (mean - *lo);
+	if (!nsec) {
+		*lo = (*lo + 999) / 1000 * 1000;
+		*hi = *hi / 1000 * 1000;
+	}
+}
+
 static inline void tk_put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
