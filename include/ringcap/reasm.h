@@ -21,7 +21,8 @@
  * - a hole is given up (a gap event with its exact length, bytes counted as missed) when the
  *   stream ends, when the peer acknowledged data past it (it was sent and received, so the
  *   capture lost it), when a direction holds more than dir_max bytes out of order, or when the
- *   reassembler's memory reaches memcap (the direction that has held data longest goes first);
+ *   reassembler's memory reaches memcap: retained bytes go first (only comparisons are lost),
+ *   then the direction that has held data longest gives up its hole;
  * - SYN sets the base; a direction without one starts at its first byte (midstream, counted) or
  *   is ignored (midstream off, counted); data after FIN is counted, not delivered; a RST does
  *   not discard data sent before it (a hole before it is still filled when the data comes), but
@@ -75,6 +76,7 @@ struct rc_reasm_dir {
 	struct rc_reasm_seg *retained; /* delivered, not yet acknowledged: sorted, contiguous */
 	struct rc_reasm_seg *retained_tail;
 	struct rc_reasm_dir *lru_prev, *lru_next; /* directions holding data, oldest first */
+	struct rc_reasm_dir *ret_prev, *ret_next; /* directions retaining data, oldest first */
 	uint64_t next;				  /* offset of the next byte to deliver */
 	uint64_t fin_off;			  /* offset of the FIN (valid when fin) */
 	uint64_t missed;			  /* bytes given up as gaps */

@@ -27,6 +27,8 @@ struct rc_reasm {
 	uint64_t now_ns; /* time of the segment being processed */
 	/* Directions that hold out-of-order data, in the order they started holding it. */
 	struct rc_reasm_dir *lru_head, *lru_tail;
+	/* Directions that retain delivered data, in the order they started retaining it. */
+	struct rc_reasm_dir *ret_head, *ret_tail;
 };
 
 /* What insert_held found about the bytes it was given. */
@@ -70,7 +72,7 @@ void rc_reasm_free(struct rc_reasm *r)
 	if (!r)
 		return;
 	RC_ASSERT(r->magic == REASM_MAGIC);
-	RC_ASSERT(r->lru_head == NULL); /* every stream ended first */
+	RC_ASSERT(r->lru_head == NULL && r->ret_head == NULL); /* every stream ended first */
 	r->magic = 0;
 	free(r);
 }
@@ -144,6 +146,44 @@ static void lru_del(struct rc_reasm *r, struct rc_reasm_dir *d)
 	d->lru_prev = d->lru_next = NULL;
 }
 
+static void ret_link(struct rc_reasm *r, struct rc_reasm_dir *d)
+{
+	d->ret_next = NULL;
+	d->ret_prev = r->ret_tail;
+	if (r->ret_tail)
+		r->ret_tail->ret_next = d;
+	else
+		r->ret_head = d;
+	r->ret_tail = d;
+}
+
+static void ret_unlink(struct rc_reasm *r, struct rc_reasm_dir *d)
+{
+	if (d->ret_prev)
+		d->ret_prev->ret_next = d->ret_next;
+	else
+		r->ret_head = d->ret_next;
+	if (d->ret_next)
+		d->ret_next->ret_prev = d->ret_prev;
+	else
+		r->ret_tail = d->ret_prev;
+	d->ret_prev = d->ret_next = NULL;
+}
+
+/* Free the oldest retained piece of d. */
+static void retained_pop(struct rc_reasm *r, struct rc_reasm_dir *d)
+{
+	struct rc_reasm_seg *g = d->retained;
+	RC_ASSERT(g);
+	d->retained = g->next;
+	d->retained_bytes -= g->len;
+	seg_free(r, g);
+	if (!d->retained) {
+		d->retained_tail = NULL;
+		ret_unlink(r, d);
+	}
+}
+
 /* ---- delivery ---------------------------------------------------------------------------- */
 
 static struct rc_reasm_stream *stream_of(struct rc_reasm_dir *d)
@@ -167,21 +207,17 @@ static void retain(struct rc_reasm *r, struct rc_reasm_dir *d, const uint8_t *p,
 	struct rc_reasm_seg *g = seg_new(r, off, p, len);
 	if (!g)
 		return; /* only the comparison of later overlaps is lost */
-	if (d->retained_tail)
+	if (d->retained_tail) {
 		d->retained_tail->next = g;
-	else
+	} else {
 		d->retained = g;
+		ret_link(r, d);
+	}
 	d->retained_tail = g;
 	d->retained_bytes += len;
 	/* Whole segments go, oldest first, while the rest still covers retain_max. */
-	while (d->retained && d->retained_bytes - d->retained->len >= max) {
-		struct rc_reasm_seg *old = d->retained;
-		d->retained = old->next;
-		d->retained_bytes -= old->len;
-		seg_free(r, old);
-	}
-	if (!d->retained)
-		d->retained_tail = NULL;
+	while (d->retained && d->retained_bytes - d->retained->len >= max)
+		retained_pop(r, d);
 }
 
 static void deliver(struct rc_reasm *r, struct rc_reasm_dir *d, int dir, const uint8_t *p,
@@ -228,10 +264,22 @@ static void give_up_hole(struct rc_reasm *r, struct rc_reasm_dir *d, int dir, en
 	flush_contiguous(r, d, dir);
 }
 
-/* Memory over the cap: the directions holding data longest give up their first hole. */
+/*
+ * Memory over the cap: retained bytes go first, oldest direction first (only the comparison of
+ * later overlaps is lost); then the directions holding data longest give up their first hole.
+ */
 static void enforce_memcap(struct rc_reasm *r)
 {
-	while (r->memory > r->cfg.memcap && r->lru_head) {
+	while (r->memory > r->cfg.memcap) {
+		if (r->ret_head) {
+			struct rc_reasm_dir *d = r->ret_head;
+			rc_ctr_add(r->ctrs, RC_CTR_REASM_RETAINED_DROPPED, d->retained_bytes);
+			while (d->retained)
+				retained_pop(r, d);
+			continue;
+		}
+		if (!r->lru_head)
+			break;
 		struct rc_reasm_dir *d = r->lru_head;
 		give_up_hole(r, d, d->index, RC_CTR_REASM_GAPS_MEMCAP);
 	}
@@ -318,14 +366,8 @@ static void acked(struct rc_reasm *r, struct rc_reasm_dir *d, int dir, uint32_t 
 	if (!d->started || d->ended)
 		return;
 	int64_t a = offset_of(d, ack);
-	while (d->retained && (int64_t)(d->retained->off + d->retained->len) <= a) {
-		struct rc_reasm_seg *g = d->retained;
-		d->retained = g->next;
-		d->retained_bytes -= g->len;
-		seg_free(r, g);
-	}
-	if (!d->retained)
-		d->retained_tail = NULL;
+	while (d->retained && (int64_t)(d->retained->off + d->retained->len) <= a)
+		retained_pop(r, d);
 	/* Received by the peer, so sent: a hole it covers was lost by the capture. */
 	while (d->held && a > (int64_t)d->next && a >= (int64_t)d->held->off)
 		give_up_hole(r, d, dir, RC_CTR_REASM_GAPS_ACKED);
@@ -472,13 +514,8 @@ void rc_reasm_stream_end(struct rc_reasm *r, struct rc_reasm_stream *s)
 			else
 				flush_contiguous(r, d, dir);
 		}
-		while (d->retained) {
-			struct rc_reasm_seg *g = d->retained;
-			d->retained = g->next;
-			seg_free(r, g);
-		}
-		d->retained_tail = NULL;
-		d->retained_bytes = 0;
+		while (d->retained)
+			retained_pop(r, d);
 		if (!d->ended) {
 			d->ended = true;
 			if (d->started)

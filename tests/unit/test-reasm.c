@@ -463,6 +463,29 @@ static void test_memcap(void **state)
 	finish(r, &t);
 }
 
+/* Over the cap, retained bytes (kept only to compare overlaps) go before any hole is given up. */
+static void test_memcap_retained_first(void **state)
+{
+	(void)state;
+	struct rc_reasm_config cfg;
+	rc_reasm_config_default(&cfg);
+	cfg.memcap = 4000;
+	cfg.dir_max = 4000;
+	struct rc_reasm_stream s;
+	struct rc_reasm *r = setup_cfg(&cfg, &s);
+	feed(r, &s, 0, 0, RC_TCP_SYN, NULL, 0);
+	feed_range(r, &s, 0, 0, 0, 3000); /* delivered, retained */
+	assert_true(rc_reasm_memory(r) >= 3000);
+	feed_range(r, &s, 0, 0, 3500, 5500); /* held: over the cap */
+	assert_int_equal(seen[0].ngaps, 0);  /* the hole stays */
+	assert_true(rc_reasm_memory(r) <= 4000);
+	assert_int_equal(ctr(RC_CTR_REASM_RETAINED_DROPPED), 3000);
+	assert_int_equal(ctr(RC_CTR_REASM_GAPS_MEMCAP), 0);
+	feed_range(r, &s, 0, 0, 3000, 3500);
+	expect_stream(0, 5500);
+	finish(r, &s);
+}
+
 /* A payload cut by the snap length: the missing tail is a hole, then a gap. */
 static void test_truncated_payload(void **state)
 {
@@ -495,14 +518,23 @@ static void test_bad_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_in_order),      cmocka_unit_test(test_reversed_and_permuted),
-		cmocka_unit_test(test_duplicates),    cmocka_unit_test(test_overlap_first),
-		cmocka_unit_test(test_overlap_last),  cmocka_unit_test(test_overlap_same),
-		cmocka_unit_test(test_wraparound),    cmocka_unit_test(test_midstream),
-		cmocka_unit_test(test_fin_then_data), cmocka_unit_test(test_rst),
-		cmocka_unit_test(test_lost_segment),  cmocka_unit_test(test_acked_gap),
-		cmocka_unit_test(test_keepalive),     cmocka_unit_test(test_dir_limit),
-		cmocka_unit_test(test_memcap),	      cmocka_unit_test(test_truncated_payload),
+		cmocka_unit_test(test_in_order),
+		cmocka_unit_test(test_reversed_and_permuted),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_overlap_first),
+		cmocka_unit_test(test_overlap_last),
+		cmocka_unit_test(test_overlap_same),
+		cmocka_unit_test(test_wraparound),
+		cmocka_unit_test(test_midstream),
+		cmocka_unit_test(test_fin_then_data),
+		cmocka_unit_test(test_rst),
+		cmocka_unit_test(test_lost_segment),
+		cmocka_unit_test(test_acked_gap),
+		cmocka_unit_test(test_keepalive),
+		cmocka_unit_test(test_dir_limit),
+		cmocka_unit_test(test_memcap),
+		cmocka_unit_test(test_memcap_retained_first),
+		cmocka_unit_test(test_truncated_payload),
 		cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,8 @@
 	  "Segments that could not be held for want of memory (their bytes become a gap)")      \
 	X(REASM_MEMORY, "reasm.memory", RC_GAUGE, "bytes",                                      \
 	  "Bytes held out of order and retained for comparison, all streams")                   \
+	X(REASM_RETAINED_DROPPED, "reasm.retained_dropped", RC_COUNTER, "bytes",                \
+	  "Retained bytes freed early to stay under the memory cap (overlap checks lost)")      \
 	X(REASM_MEMORY_PEAK, "reasm.memory_peak", RC_GAUGE, "bytes",                            \
 	  "The most bytes held and retained at once (per decoder; summed over decoders)")       \
 	X(STREAMS_FILES, "streams.files", RC_COUNTER, "files",                                  \
