@@ -174,6 +174,7 @@ struct options {
 	struct rc_flow_config flow;
 	struct rc_app_config app;
 	const char *http_path;
+	bool reasm_flow_max_set;
 	uint16_t http_ports[64];
 	/* live */
 	int nrings, ndecoders, ncpus;
@@ -602,6 +603,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return usage_error("bad --reasm-flow-max '%s': give 1K to 1G",
 						   optarg);
 			o->app.reasm.dir_max = (uint32_t)v;
+			o->reasm_flow_max_set = true;
 			break;
 		case OPT_DEBUG_DECODER_DELAY: {
 			char *end;
@@ -653,6 +655,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 					 "file with -r FILE");
 	if (o->nfiles > 0 && o->ifname)
 		return usage_error("%s", "give either -i (live) or -r (files), not both");
+	if (o->app.reasm.memcap < o->app.reasm.dir_max) {
+		if (o->reasm_flow_max_set)
+			return usage_error(
+				"--reasm-flow-max is larger than --reasm-memcap%s: a direction "
+				"could never hold that much",
+				"");
+		o->app.reasm.dir_max = (uint32_t)o->app.reasm.memcap; /* the cap bounds it anyway */
+	}
 	return -1;
 }
 
