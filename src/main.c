@@ -115,6 +115,9 @@ static const char usage_text[] =
 	"hole.\n"
 	"      --reasm-flow-max SIZE\n"
 	"                          Out-of-order bytes one direction may hold (default 1M).\n"
+	"      --reasm-timeout SEC Give up a hole once data has waited behind it SEC seconds of\n"
+	"                          packet time (default: only at the flow's end, an ACK past it,\n"
+	"                          or a bound).\n"
 	"      --http FILE         HTTP/1.x on reassembled connections (any port, recognised by\n"
 	"                          content): one JSON line per request, with its response, fields\n"
 	"                          named as Zeek's http.log ('-': standard output).\n"
@@ -345,6 +348,7 @@ enum {
 	OPT_OVERLAP,
 	OPT_REASM_MEMCAP,
 	OPT_REASM_FLOW_MAX,
+	OPT_REASM_TIMEOUT,
 	OPT_HTTP,
 	OPT_HTTP_PORTS,
 	OPT_HTTP_BODIES,
@@ -433,6 +437,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"overlap", required_argument, NULL, OPT_OVERLAP},
 		{"reasm-memcap", required_argument, NULL, OPT_REASM_MEMCAP},
 		{"reasm-flow-max", required_argument, NULL, OPT_REASM_FLOW_MAX},
+		{"reasm-timeout", required_argument, NULL, OPT_REASM_TIMEOUT},
 		{"http", required_argument, NULL, OPT_HTTP},
 		{"http-ports", required_argument, NULL, OPT_HTTP_PORTS},
 		{"http-bodies", required_argument, NULL, OPT_HTTP_BODIES},
@@ -598,6 +603,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_HTTP_BODIES:
 			o->app.http_bodies_dir = optarg;
 			break;
+		case OPT_REASM_TIMEOUT: {
+			double sec;
+			if (parse_seconds(optarg, &sec) < 0 || sec <= 0 || sec > 86400)
+				return usage_error(
+					"bad --reasm-timeout '%s': give seconds, e.g. 30", optarg);
+			o->app.reasm.timeout_ns = (uint64_t)(sec * 1e9);
+			break;
+		}
 		case OPT_REASM_FLOW_MAX:
 			if (parse_size(optarg, &v) < 0 || v < 1024 || v > (1u << 30))
 				return usage_error("bad --reasm-flow-max '%s': give 1K to 1G",

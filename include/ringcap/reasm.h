@@ -20,7 +20,8 @@
  *   acknowledges them, at most retain_max a direction);
  * - a hole is given up (a gap event with its exact length, bytes counted as missed) when the
  *   stream ends, when the peer acknowledged data past it (it was sent and received, so the
- *   capture lost it), when a direction holds more than dir_max bytes out of order, or when the
+ *   capture lost it), when data has waited behind it for timeout_ns of packet time (if set),
+ *   when a direction holds more than dir_max bytes out of order, or when the
  *   reassembler's memory reaches memcap: retained bytes go first (only comparisons are lost),
  *   then the direction that has held data longest gives up its hole;
  * - SYN sets the base; a direction without one starts at its first byte (midstream, counted) or
@@ -50,6 +51,8 @@ struct rc_reasm_config {
 	uint64_t memcap;     /* held + retained bytes of one reassembler (default 256 MiB) */
 	enum rc_reasm_overlap overlap;
 	bool midstream; /* pick up directions without a SYN (default true) */
+	uint64_t
+		timeout_ns; /* give up a hole once data has waited behind it this long (0: never) */
 };
 
 void rc_reasm_config_default(struct rc_reasm_config *cfg);
@@ -80,6 +83,7 @@ struct rc_reasm_dir {
 	uint64_t next;				  /* offset of the next byte to deliver */
 	uint64_t fin_off;			  /* offset of the FIN (valid when fin) */
 	uint64_t missed;			  /* bytes given up as gaps */
+	uint64_t held_since;			  /* packet time its oldest waiting data arrived */
 	uint64_t delivered;			  /* bytes delivered */
 	uint32_t base;				  /* sequence number of offset 0 */
 	uint32_t held_bytes, retained_bytes;

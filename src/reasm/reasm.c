@@ -265,6 +265,26 @@ static void give_up_hole(struct rc_reasm *r, struct rc_reasm_dir *d, int dir, en
 }
 
 /*
+ * Holes that data has waited behind for longer than the timeout (packet time): given up, the
+ * direction that started waiting first going first. A direction that still holds data after
+ * its hole waits anew from now, at the end of the list.
+ */
+static void expire_holes(struct rc_reasm *r)
+{
+	uint64_t t = r->cfg.timeout_ns;
+	while (t && r->lru_head && r->now_ns > r->lru_head->held_since &&
+	       r->now_ns - r->lru_head->held_since > t) {
+		struct rc_reasm_dir *d = r->lru_head;
+		give_up_hole(r, d, d->index, RC_CTR_REASM_GAPS_TIMEOUT);
+		if (d->held) {
+			d->held_since = r->now_ns;
+			lru_del(r, d);
+			lru_add(r, d);
+		}
+	}
+}
+
+/*
  * Memory over the cap: retained bytes go first, oldest direction first (only the comparison of
  * later overlaps is lost); then the directions holding data longest give up their first hole.
  */
@@ -346,8 +366,10 @@ static struct overlap insert_held(struct rc_reasm *r, struct rc_reasm_dir *d, ui
 		cur = stop;
 		pp = &e->next;
 	}
-	if (!had && d->held)
+	if (!had && d->held) {
+		d->held_since = r->now_ns;
 		lru_add(r, d);
+	}
 	return ov;
 }
 
@@ -500,6 +522,7 @@ void rc_reasm_segment(struct rc_reasm *r, struct rc_reasm_stream *s, int dir,
 			d->fin_off = (uint64_t)off;
 		}
 	}
+	expire_holes(r);
 	enforce_memcap(r);
 }
 

@@ -84,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.memcap = 3000;
 	}
 	cfg.retain_max = (data[0] & 8) ? 0 : 512;
+	cfg.timeout_ns = (data[0] & 16) ? 5 : 0; /* segments are 1 ns apart */
 	uint32_t isn[2] = {be32(data + 1), be32(data + 5)};
 	memset(model, 0, sizeof(model));
 

@@ -463,6 +463,40 @@ static void test_memcap(void **state)
 	finish(r, &t);
 }
 
+/* A hole that data waits behind for longer than the timeout (packet time) is given up. */
+static void test_timeout(void **state)
+{
+	(void)state;
+	struct rc_reasm_config cfg;
+	rc_reasm_config_default(&cfg);
+	cfg.timeout_ns = 5000000000ull;
+	struct rc_reasm_stream s, t;
+	struct rc_reasm *r = setup_cfg(&cfg, &s);
+	rc_reasm_stream_init(&t, seen);
+	struct rc_reasm_segment g = {.seq = 0, .flags = RC_TCP_SYN, .ts_ns = 1000000000ull};
+	rc_reasm_segment(r, &s, 0, &g);
+	g = (struct rc_reasm_segment){.seq = 1 + 100,
+				      .flags = RC_TCP_ACK,
+				      .payload = pattern + 100,
+				      .len = 50,
+				      .wire_len = 50,
+				      .ts_ns = 2000000000ull};
+	rc_reasm_segment(r, &s, 0, &g); /* waits behind [0, 100) from t = 2 s */
+	g = (struct rc_reasm_segment){.seq = 7, .flags = RC_TCP_SYN, .ts_ns = 6000000000ull};
+	rc_reasm_segment(r, &t, 1, &g); /* another stream at 6 s: not yet */
+	assert_int_equal(seen[0].ngaps, 0);
+	g.ts_ns = 7000000001ull;
+	g.flags = RC_TCP_ACK;
+	g.seq = 8;
+	rc_reasm_segment(r, &t, 1, &g); /* past 2 s + 5 s: the hole is given up */
+	assert_int_equal(seen[0].ngaps, 1);
+	assert_int_equal(seen[0].gap_len[0], 100);
+	assert_int_equal(seen[0].n, 50);
+	assert_int_equal(ctr(RC_CTR_REASM_GAPS_TIMEOUT), 1);
+	rc_reasm_stream_end(r, &t);
+	finish(r, &s);
+}
+
 /* Over the cap, retained bytes (kept only to compare overlaps) go before any hole is given up. */
 static void test_memcap_retained_first(void **state)
 {
@@ -518,23 +552,15 @@ static void test_bad_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_in_order),
-		cmocka_unit_test(test_reversed_and_permuted),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_overlap_first),
-		cmocka_unit_test(test_overlap_last),
-		cmocka_unit_test(test_overlap_same),
-		cmocka_unit_test(test_wraparound),
-		cmocka_unit_test(test_midstream),
-		cmocka_unit_test(test_fin_then_data),
-		cmocka_unit_test(test_rst),
-		cmocka_unit_test(test_lost_segment),
-		cmocka_unit_test(test_acked_gap),
-		cmocka_unit_test(test_keepalive),
-		cmocka_unit_test(test_dir_limit),
-		cmocka_unit_test(test_memcap),
-		cmocka_unit_test(test_memcap_retained_first),
-		cmocka_unit_test(test_truncated_payload),
+		cmocka_unit_test(test_in_order),      cmocka_unit_test(test_reversed_and_permuted),
+		cmocka_unit_test(test_duplicates),    cmocka_unit_test(test_overlap_first),
+		cmocka_unit_test(test_overlap_last),  cmocka_unit_test(test_overlap_same),
+		cmocka_unit_test(test_wraparound),    cmocka_unit_test(test_midstream),
+		cmocka_unit_test(test_fin_then_data), cmocka_unit_test(test_rst),
+		cmocka_unit_test(test_lost_segment),  cmocka_unit_test(test_acked_gap),
+		cmocka_unit_test(test_keepalive),     cmocka_unit_test(test_dir_limit),
+		cmocka_unit_test(test_memcap),	      cmocka_unit_test(test_memcap_retained_first),
+		cmocka_unit_test(test_timeout),	      cmocka_unit_test(test_truncated_payload),
 		cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,8 @@
 	  "Bytes of the holes given up: never delivered, never invented")                       \
 	X(REASM_GAPS_ACKED, "reasm.gaps.acked", RC_COUNTER, "gaps",                             \
 	  "Holes given up because the peer acknowledged data past them")                        \
+	X(REASM_GAPS_TIMEOUT, "reasm.gaps.timeout", RC_COUNTER, "gaps",                         \
+	  "Holes given up because data waited behind them longer than --reasm-timeout")         \
 	X(REASM_GAPS_DIR_LIMIT, "reasm.gaps.dir_limit", RC_COUNTER, "gaps",                     \
 	  "Holes given up because a direction held more than its bound out of order")           \
 	X(REASM_GAPS_MEMCAP, "reasm.gaps.memcap", RC_COUNTER, "gaps",                           \
