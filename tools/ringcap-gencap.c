@@ -22,8 +22,9 @@
 
 #define PROG "ringcap-gencap"
 
-#define die_usage(...) tk_die_usage(PROG, __VA_ARGS__)
-#define die(...)       tk_die(PROG, __VA_ARGS__)
+#define die_usage(...)		     tk_die_usage(PROG, __VA_ARGS__)
+#define parse_u64(name, s, min, max) tk_parse_u64(PROG, name, s, min, max)
+#define die(...)		     tk_die(PROG, __VA_ARGS__)
 
 #define ETH_HLEN       14
 #define VLAN_HLEN      4
@@ -126,22 +127,6 @@ static const char help[] =
 static void usage(FILE *f)
 {
 	fputs(help, f);
-}
-
-static uint64_t parse_u64(const char *name, const char *s, uint64_t min, uint64_t max)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	if (*s == '-' || *s == '\0')
-		die_usage("%s: not a number: '%s'", name, s);
-	v = strtoull(s, &end, 0);
-	if (errno || *end != '\0')
-		die_usage("%s: not a number: '%s'", name, s);
-	if (v < min || v > max)
-		die_usage("%s: %llu is out of range [%" PRIu64 ", %" PRIu64 "]", name, v, min, max);
-	return v;
 }
 
 enum {

@@ -31,8 +31,9 @@
 
 #define PROG "ringcap-genhttp"
 
-#define die_usage(...) tk_die_usage(PROG, __VA_ARGS__)
-#define die(...)       tk_die(PROG, __VA_ARGS__)
+#define die_usage(...)		     tk_die_usage(PROG, __VA_ARGS__)
+#define parse_u64(name, s, min, max) tk_parse_u64(PROG, name, s, min, max)
+#define die(...)		     tk_die(PROG, __VA_ARGS__)
 
 #define ETH_HLEN       14
 #define IP4_HLEN       20
@@ -318,22 +319,6 @@ static const char help[] =
 	"\n"
 	"At the end a summary goes to standard error. Exit status: 0 on success, 1 when an output\n"
 	"cannot be written, 2 on a bad command line.\n";
-
-static uint64_t parse_u64(const char *name, const char *s, uint64_t min, uint64_t max)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	if (*s == '-' || *s == '\0')
-		die_usage("%s: not a number: '%s'", name, s);
-	v = strtoull(s, &end, 0);
-	if (errno || *end != '\0')
-		die_usage("%s: not a number: '%s'", name, s);
-	if (v < min || v > max)
-		die_usage("%s: %llu is out of range [%" PRIu64 ", %" PRIu64 "]", name, v, min, max);
-	return v;
-}
 
 /* A percentage with up to 4 decimals, kept as parts per million. */
 static uint32_t parse_pct(const char *name, const char *s)

@@ -14,6 +14,13 @@ tk_die_usage(const char *prog, const char *fmt, ...);
 /* "PROG: message" on stderr, then exit(1). */
 void __attribute__((noreturn, format(printf, 2, 3))) tk_die(const char *prog, const char *fmt, ...);
 
+/*
+ * The value of option `name`: a whole number (decimal, 0x hex or 0 octal) in [min, max], or a
+ * usage error (exit 2) that names the option.
+ */
+uint64_t tk_parse_u64(const char *prog, const char *name, const char *s, uint64_t min,
+		      uint64_t max);
+
 /* One step of splitmix64: a good 64-bit mix, and the usual way to seed a larger generator. */
 static inline uint64_t tk_splitmix64(uint64_t *x)
 {

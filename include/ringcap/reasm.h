@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "ringcap/counters.h"
+#include "ringcap/dlist.h"
 
 enum rc_reasm_overlap {
 	RC_REASM_FIRST, /* bytes seen first win */
@@ -78,14 +79,14 @@ struct rc_reasm_dir {
 	struct rc_reasm_seg *held;     /* out of order: sorted by offset, never overlapping */
 	struct rc_reasm_seg *retained; /* delivered, not yet acknowledged: sorted, contiguous */
 	struct rc_reasm_seg *retained_tail;
-	struct rc_reasm_dir *lru_prev, *lru_next; /* directions holding data, oldest first */
-	struct rc_reasm_dir *ret_prev, *ret_next; /* directions retaining data, oldest first */
-	uint64_t next;				  /* offset of the next byte to deliver */
-	uint64_t fin_off;			  /* offset of the FIN (valid when fin) */
-	uint64_t missed;			  /* bytes given up as gaps */
-	uint64_t held_since;			  /* packet time its oldest waiting data arrived */
-	uint64_t delivered;			  /* bytes delivered */
-	uint32_t base;				  /* sequence number of offset 0 */
+	struct rc_dlink lru; /* on the reassembler's list of directions holding data */
+	struct rc_dlink ret; /* on its list of directions retaining data */
+	uint64_t next;	     /* offset of the next byte to deliver */
+	uint64_t fin_off;    /* offset of the FIN (valid when fin) */
+	uint64_t missed;     /* bytes given up as gaps */
+	uint64_t held_since; /* packet time its oldest waiting data arrived */
+	uint64_t delivered;  /* bytes delivered */
+	uint32_t base;	     /* sequence number of offset 0 */
 	uint32_t held_bytes, retained_bytes;
 	uint8_t index; /* 0 or 1: which of its stream's directions */
 	bool started, syn, fin, rst, ended, ignored;

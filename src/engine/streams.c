@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ringcap/assert.h"
+#include "ringcap/dlist.h"
 #include "ringcap/engine.h"
 #include "ringcap/reasm.h"
 
@@ -19,7 +20,7 @@
 /* One direction's file, while open on the LRU list of open files. */
 struct dir_file {
 	FILE *f;
-	struct dir_file *prev, *next; /* open files, least recently written first */
+	struct rc_dlink lru; /* on the list of open files, least recently written first */
 	struct rc_stream_conn *conn;
 	bool created; /* the file exists: reopen in append mode */
 	bool failed;  /* a write or open failed: no more attempts for this direction */
@@ -37,7 +38,7 @@ struct rc_streams {
 	char dir[4096];
 	struct rc_ctrs *ctrs;
 	unsigned max_open, nopen;
-	struct dir_file *lru_head, *lru_tail;
+	struct rc_dlist open_files;
 };
 
 int rc_streams_new(struct rc_streams **out, const char *dir, unsigned max_open,
@@ -68,35 +69,11 @@ void rc_streams_free(struct rc_streams *s)
 	free(s);
 }
 
-static void lru_unlink(struct rc_streams *s, struct dir_file *d)
-{
-	if (d->prev)
-		d->prev->next = d->next;
-	else
-		s->lru_head = d->next;
-	if (d->next)
-		d->next->prev = d->prev;
-	else
-		s->lru_tail = d->prev;
-	d->prev = d->next = NULL;
-}
-
-static void lru_append(struct rc_streams *s, struct dir_file *d)
-{
-	d->prev = s->lru_tail;
-	d->next = NULL;
-	if (s->lru_tail)
-		s->lru_tail->next = d;
-	else
-		s->lru_head = d;
-	s->lru_tail = d;
-}
-
 static void close_file(struct rc_streams *s, struct dir_file *d)
 {
 	if (!d->f)
 		return;
-	lru_unlink(s, d);
+	rc_dlist_remove(&s->open_files, &d->lru);
 	s->nopen--;
 	if (fclose(d->f) != 0 && !d->failed) {
 		d->failed = true;
@@ -119,14 +96,14 @@ static FILE *file_for(struct rc_stream_conn *c, int dir)
 	if (d->failed)
 		return NULL;
 	if (d->f) {
-		if (s->lru_tail != d) {
-			lru_unlink(s, d);
-			lru_append(s, d);
+		if (s->open_files.tail != &d->lru) {
+			rc_dlist_remove(&s->open_files, &d->lru);
+			rc_dlist_append(&s->open_files, &d->lru);
 		}
 		return d->f;
 	}
-	if (s->nopen >= s->max_open)
-		close_file(s, s->lru_head); /* the least recently written */
+	if (s->nopen >= s->max_open) /* close the least recently written */
+		close_file(s, rc_dlist_first(&s->open_files, struct dir_file, lru));
 	char path[4400];
 	path_of(c, dir, "", path, sizeof(path));
 	d->f = fopen(path, d->created ? "ab" : "wb");
@@ -140,7 +117,7 @@ static FILE *file_for(struct rc_stream_conn *c, int dir)
 	d->created = true;
 	d->conn = c;
 	s->nopen++;
-	lru_append(s, d);
+	rc_dlist_append(&s->open_files, &d->lru);
 	return d->f;
 }
 

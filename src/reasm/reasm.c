@@ -26,9 +26,9 @@ struct rc_reasm {
 	uint64_t memory, peak;
 	uint64_t now_ns; /* time of the segment being processed */
 	/* Directions that hold out-of-order data, in the order they started holding it. */
-	struct rc_reasm_dir *lru_head, *lru_tail;
+	struct rc_dlist lru;
 	/* Directions that retain delivered data, in the order they started retaining it. */
-	struct rc_reasm_dir *ret_head, *ret_tail;
+	struct rc_dlist ret;
 };
 
 /* What insert_held found about the bytes it was given. */
@@ -72,7 +72,7 @@ void rc_reasm_free(struct rc_reasm *r)
 	if (!r)
 		return;
 	RC_ASSERT(r->magic == REASM_MAGIC);
-	RC_ASSERT(r->lru_head == NULL && r->ret_head == NULL); /* every stream ended first */
+	RC_ASSERT(!r->lru.head && !r->ret.head); /* every stream ended first */
 	r->magic = 0;
 	free(r);
 }
@@ -122,54 +122,6 @@ static void seg_free(struct rc_reasm *r, struct rc_reasm_seg *g)
 	free(g);
 }
 
-static void lru_add(struct rc_reasm *r, struct rc_reasm_dir *d)
-{
-	d->lru_next = NULL;
-	d->lru_prev = r->lru_tail;
-	if (r->lru_tail)
-		r->lru_tail->lru_next = d;
-	else
-		r->lru_head = d;
-	r->lru_tail = d;
-}
-
-static void lru_del(struct rc_reasm *r, struct rc_reasm_dir *d)
-{
-	if (d->lru_prev)
-		d->lru_prev->lru_next = d->lru_next;
-	else
-		r->lru_head = d->lru_next;
-	if (d->lru_next)
-		d->lru_next->lru_prev = d->lru_prev;
-	else
-		r->lru_tail = d->lru_prev;
-	d->lru_prev = d->lru_next = NULL;
-}
-
-static void ret_link(struct rc_reasm *r, struct rc_reasm_dir *d)
-{
-	d->ret_next = NULL;
-	d->ret_prev = r->ret_tail;
-	if (r->ret_tail)
-		r->ret_tail->ret_next = d;
-	else
-		r->ret_head = d;
-	r->ret_tail = d;
-}
-
-static void ret_unlink(struct rc_reasm *r, struct rc_reasm_dir *d)
-{
-	if (d->ret_prev)
-		d->ret_prev->ret_next = d->ret_next;
-	else
-		r->ret_head = d->ret_next;
-	if (d->ret_next)
-		d->ret_next->ret_prev = d->ret_prev;
-	else
-		r->ret_tail = d->ret_prev;
-	d->ret_prev = d->ret_next = NULL;
-}
-
 /* Free the oldest retained piece of d. */
 static void retained_pop(struct rc_reasm *r, struct rc_reasm_dir *d)
 {
@@ -180,7 +132,7 @@ static void retained_pop(struct rc_reasm *r, struct rc_reasm_dir *d)
 	seg_free(r, g);
 	if (!d->retained) {
 		d->retained_tail = NULL;
-		ret_unlink(r, d);
+		rc_dlist_remove(&r->ret, &d->ret);
 	}
 }
 
@@ -211,7 +163,7 @@ static void retain(struct rc_reasm *r, struct rc_reasm_dir *d, const uint8_t *p,
 		d->retained_tail->next = g;
 	} else {
 		d->retained = g;
-		ret_link(r, d);
+		rc_dlist_append(&r->ret, &d->ret);
 	}
 	d->retained_tail = g;
 	d->retained_bytes += len;
@@ -245,7 +197,7 @@ static void flush_contiguous(struct rc_reasm *r, struct rc_reasm_dir *d, int dir
 	}
 	RC_ASSERT(!d->held || d->held->off > d->next);
 	if (had && !d->held)
-		lru_del(r, d);
+		rc_dlist_remove(&r->lru, &d->lru);
 }
 
 /* Give up the hole before the first held segment, then deliver what follows it. */
@@ -272,14 +224,14 @@ static void give_up_hole(struct rc_reasm *r, struct rc_reasm_dir *d, int dir, en
 static void expire_holes(struct rc_reasm *r)
 {
 	uint64_t t = r->cfg.timeout_ns;
-	while (t && r->lru_head && r->now_ns > r->lru_head->held_since &&
-	       r->now_ns - r->lru_head->held_since > t) {
-		struct rc_reasm_dir *d = r->lru_head;
+	struct rc_reasm_dir *d;
+	while (t && (d = rc_dlist_first(&r->lru, struct rc_reasm_dir, lru)) &&
+	       r->now_ns > d->held_since && r->now_ns - d->held_since > t) {
 		give_up_hole(r, d, d->index, RC_CTR_REASM_GAPS_TIMEOUT);
 		if (d->held) {
 			d->held_since = r->now_ns;
-			lru_del(r, d);
-			lru_add(r, d);
+			rc_dlist_remove(&r->lru, &d->lru);
+			rc_dlist_append(&r->lru, &d->lru);
 		}
 	}
 }
@@ -291,16 +243,16 @@ static void expire_holes(struct rc_reasm *r)
 static void enforce_memcap(struct rc_reasm *r)
 {
 	while (r->memory > r->cfg.memcap) {
-		if (r->ret_head) {
-			struct rc_reasm_dir *d = r->ret_head;
+		struct rc_reasm_dir *d = rc_dlist_first(&r->ret, struct rc_reasm_dir, ret);
+		if (d) {
 			rc_ctr_add(r->ctrs, RC_CTR_REASM_RETAINED_DROPPED, d->retained_bytes);
 			while (d->retained)
 				retained_pop(r, d);
 			continue;
 		}
-		if (!r->lru_head)
+		d = rc_dlist_first(&r->lru, struct rc_reasm_dir, lru);
+		if (!d)
 			break;
-		struct rc_reasm_dir *d = r->lru_head;
 		give_up_hole(r, d, d->index, RC_CTR_REASM_GAPS_MEMCAP);
 	}
 }
@@ -368,7 +320,7 @@ static struct overlap insert_held(struct rc_reasm *r, struct rc_reasm_dir *d, ui
 	}
 	if (!had && d->held) {
 		d->held_since = r->now_ns;
-		lru_add(r, d);
+		rc_dlist_append(&r->lru, &d->lru);
 	}
 	return ov;
 }
