@@ -900,17 +900,36 @@ static void live_line(const struct rc_live *l, struct rc_ctrs *prev, double dt)
 	*prev = now;
 }
 
+/* The folder of option opt: create it if missing; it must be a directory we can write.
+ * -1: go on; else RC_EXIT_OUTPUT, said on stderr. */
+static int prepare_dir(const char *dir, const char *opt)
+{
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "ringcap: cannot create the %s directory '%s': %s\n", opt, dir,
+			strerror(errno));
+		return RC_EXIT_OUTPUT;
+	}
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "ringcap: %s '%s' is not a directory\n", opt, dir);
+		return RC_EXIT_OUTPUT;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		fprintf(stderr, "ringcap: cannot write in the %s directory '%s': %s\n", opt, dir,
+			strerror(errno));
+		return RC_EXIT_OUTPUT;
+	}
+	return -1;
+}
+
 /* --http FILE: opened before the run (so a bad path fails at once). -1: go on. */
 static int open_http(struct options *o)
 {
 	static char buf[1 << 20];
 	if (!o->http_path)
 		return -1;
-	if (o->app.http_bodies_dir && mkdir(o->app.http_bodies_dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "ringcap: cannot create the --http-bodies directory '%s': %s\n",
-			o->app.http_bodies_dir, strerror(errno));
+	if (o->app.http_bodies_dir && prepare_dir(o->app.http_bodies_dir, "--http-bodies") >= 0)
 		return RC_EXIT_OUTPUT;
-	}
 	FILE *f = strcmp(o->http_path, "-") == 0 ? stdout : fopen(o->http_path, "w");
 	if (!f) {
 		fprintf(stderr, "ringcap: cannot write HTTP records to %s: %s\n", o->http_path,
@@ -939,25 +958,7 @@ static int close_http(struct options *o)
 /* --streams DIR: create it if missing; it must be a directory we can write. -1: go on. */
 static int prepare_streams_dir(const struct options *o)
 {
-	const char *dir = o->app.streams_dir;
-	if (!dir)
-		return -1;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "ringcap: cannot create the --streams directory '%s': %s\n", dir,
-			strerror(errno));
-		return RC_EXIT_OUTPUT;
-	}
-	struct stat st;
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "ringcap: --streams '%s' is not a directory\n", dir);
-		return RC_EXIT_OUTPUT;
-	}
-	if (access(dir, W_OK | X_OK) < 0) {
-		fprintf(stderr, "ringcap: cannot write in the --streams directory '%s': %s\n", dir,
-			strerror(errno));
-		return RC_EXIT_OUTPUT;
-	}
-	return -1;
+	return o->app.streams_dir ? prepare_dir(o->app.streams_dir, "--streams") : -1;
 }
 
 static int live_defaults(struct options *o)

@@ -290,9 +290,11 @@ static const char help[] =
 	"HTTP (PREFIX.http.tsv): a header line, then one line per request:\n"
 	"  session orig_h orig_p resp_h resp_p trans_depth method uri host user_agent\n"
 	"  request_body_len status_code response_body_len req_gap resp_gap expected req_framing\n"
-	"  resp_framing interim\n"
+	"  resp_framing interim request_body_sha256\n"
 	"  trans_depth counts from 1 in the session; *_body_len are decoded body bytes (0 for a\n"
-	"  HEAD response); *_framing is none, length or chunked; interim is 100 or -.\n"
+	"  HEAD response); *_framing is none, length or chunked; interim is 100 or -;\n"
+	"  request_body_sha256 is the SHA-256 of the decoded request body as sent (after\n"
+	"  de-chunking; holes in the capture do not change it; no body: SHA-256 of nothing).\n"
 	"  Rows of a session appear together, sessions in the order they end.\n"
 	"\n"
 	"Gap rule (req_gap, resp_gap, expected): a message is its header block (start line\n"
@@ -572,6 +574,7 @@ struct req {
 	uint8_t req_sync, resp_sync; /* direction in sync at the message's start */
 	uint8_t resp_unpaired;	     /* in sync, but its request was not seen */
 	uint8_t text_body;	     /* response body from the text table */
+	char req_sha[65];	     /* with a truth: SHA-256 of the request body, once sent */
 };
 
 /* One burst: bytes of one direction, sent back to back. */
@@ -958,7 +961,20 @@ text_add(struct sess *s, unsigned msg, int cls, int start, const char *fmt, ...)
 	s->blen += n;
 }
 
-static void data_add(struct gen *g, struct sess *s, unsigned msg, uint32_t len, int text)
+/* Hash len bytes of a pattern table from start (< TBL_PERIOD), as burst_copy reads them. */
+static void sha256_table(struct sha256 *c, const uint8_t *t, uint32_t start, uint32_t len)
+{
+	while (len) {
+		uint32_t n = len < TBL_CHUNK ? len : TBL_CHUNK;
+		sha256_update(c, t + start, n);
+		len -= n;
+		start = (start + n) % TBL_PERIOD;
+	}
+}
+
+/* len bytes of a pattern table as one region of body data; sha (or NULL) hashes them. */
+static void data_add(struct gen *g, struct sess *s, unsigned msg, uint32_t len, int text,
+		     struct sha256 *sha)
 {
 	if (!len)
 		return;
@@ -969,14 +985,17 @@ static void data_add(struct gen *g, struct sess *s, unsigned msg, uint32_t len, 
 						 .kind = text ? PK_TXT : PK_BIN};
 	region_add(s, s->blen, len, msg, C_DATA, 0);
 	s->blen += len;
+	if (sha)
+		sha256_table(sha, text ? g->tbl_txt : g->tbl_bin, s->pieces[s->npieces - 1].src,
+			     len);
 }
 
-/* A body of len decoded bytes, by Content-Length or chunked. */
+/* A body of len decoded bytes, by Content-Length or chunked; sha (or NULL) hashes them. */
 static void body_add(struct gen *g, struct sess *s, unsigned msg, int framing, uint32_t len,
-		     int text)
+		     int text, struct sha256 *sha)
 {
 	if (framing != F_CHUNKED) {
-		data_add(g, s, msg, len, text);
+		data_add(g, s, msg, len, text, sha);
 		return;
 	}
 	int upper = tk_rng_below(&g->rng, 5) == 0;
@@ -985,7 +1004,7 @@ static void body_add(struct gen *g, struct sess *s, unsigned msg, int framing, u
 		if (n > len)
 			n = len;
 		text_add(s, msg, C_FRAME, 0, upper ? "%X\r\n" : "%x\r\n", n);
-		data_add(g, s, msg, n, text);
+		data_add(g, s, msg, n, text, sha);
 		text_add(s, msg, C_FRAME, 0, "\r\n");
 		len -= n;
 	}
@@ -1042,12 +1061,17 @@ static void resp_head_add(struct gen *g, struct sess *s, unsigned k, int start)
 /* Request k's header block and/or body. */
 static void req_add(struct gen *g, struct sess *s, unsigned k, int head, int body)
 {
-	const struct req *q = &s->reqs[k];
+	struct req *q = &s->reqs[k];
+	struct sha256 sha;
 
 	if (head)
 		req_head_add(g, s, k);
-	if (body && q->method == M_POST)
-		body_add(g, s, k, q->req_framing, q->req_body, 1);
+	if (body && q->method == M_POST) {
+		sha256_init(&sha);
+		body_add(g, s, k, q->req_framing, q->req_body, 1, g->o.truth ? &sha : NULL);
+		if (g->o.truth)
+			sha256_hex(&sha, q->req_sha);
+	}
 }
 
 static void resp_add(struct gen *g, struct sess *s, unsigned k, int start)
@@ -1056,7 +1080,7 @@ static void resp_add(struct gen *g, struct sess *s, unsigned k, int start)
 
 	resp_head_add(g, s, k, start);
 	if (q->method != M_HEAD && q->resp_framing != F_NONE)
-		body_add(g, s, k, q->resp_framing, q->resp_body, q->text_body);
+		body_add(g, s, k, q->resp_framing, q->resp_body, q->text_body, NULL);
 }
 
 /* Copy len bytes of the current burst from offset off. */
@@ -1532,7 +1556,8 @@ static void fmt_addr(const struct sess *s, const uint8_t *a, char *buf)
 
 static void sess_truth(struct gen *g, struct sess *s)
 {
-	char ch[INET6_ADDRSTRLEN], sh[INET6_ADDRSTRLEN], hex[65];
+	char ch[INET6_ADDRSTRLEN], sh[INET6_ADDRSTRLEN], hex[65], empty[65];
+	struct sha256 sha;
 
 	for (int d = 0; d < 2; d++) {
 		/* the sequence space from the SYN (or seq0) through the FIN crosses 2^32 */
@@ -1543,6 +1568,8 @@ static void sess_truth(struct gen *g, struct sess *s)
 		return;
 	fmt_addr(s, s->caddr, ch);
 	fmt_addr(s, s->saddr, sh);
+	sha256_init(&sha);
+	sha256_hex(&sha, empty); /* requests without a body */
 	for (int d = 0; d < 2; d++) {
 		sha256_hex(&s->sha[d], hex);
 		fprintf(g->streams,
@@ -1560,12 +1587,12 @@ static void sess_truth(struct gen *g, struct sess *s)
 
 		fprintf(g->http,
 			"%" PRIu64 "\t%s\t%u\t%s\t%u\t%u\t%s\t%s\t%s\t%s\t%" PRIu32 "\t%u\t%" PRIu32
-			"\t%s\t%s\t%d\t%s\t%s\t%s\n",
+			"\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
 			s->id, ch, s->cport, sh, s->sport, k + 1, method_name[q->method], q->uri,
 			s->host, s->ua, q->method == M_POST ? q->req_body : 0, q->status,
 			q->method == M_HEAD ? 0 : q->resp_body, state_name[rq], state_name[rs],
 			rq <= S_FRAME, framing_name[q->req_framing], framing_name[q->resp_framing],
-			q->expect100 ? "100" : "-");
+			q->expect100 ? "100" : "-", q->req_sha[0] ? q->req_sha : empty);
 	}
 }
 
@@ -1722,7 +1749,7 @@ int main(int argc, char **argv)
 				    "session\torig_h\torig_p\tresp_h\tresp_p\ttrans_depth\tmethod"
 				    "\turi\thost\tuser_agent\trequest_body_len\tstatus_code"
 				    "\tresponse_body_len\treq_gap\tresp_gap\texpected\treq_framing"
-				    "\tresp_framing\tinterim\n");
+				    "\tresp_framing\tinterim\trequest_body_sha256\n");
 	}
 
 	nslots = nact = g.o.concurrent < g.o.sessions ? g.o.concurrent : g.o.sessions;
