@@ -96,6 +96,8 @@ struct opts {
 	unsigned ndports;
 	const char *replay;
 	uint64_t loops;
+	bool loop_ports;   /* shift client ports by pass so that passes are distinct flows */
+	const char *write; /* write the frames to this pcap instead of sending them */
 	const char *report;
 	bool quiet, reverse, allow_host, bypass;
 	enum method method;
@@ -115,6 +117,9 @@ struct flow {
 /* A frame of a pcap to replay. */
 struct rframe {
 	uint32_t len;
+	uint16_t cport_off; /* --loop-ports: where its client port is (0: nothing to shift) */
+	uint16_t csum_off;  /* and its TCP/UDP checksum (0: none to fix: UDP over IPv4 without) */
+	bool udp;	    /* the checksum is UDP's (a result of 0 is written 0xffff) */
 	const uint8_t *data;
 };
 
@@ -133,6 +138,7 @@ struct gen {
 	struct rframe *rf;
 	uint64_t nrf;
 	uint8_t *rdata;
+	uint32_t port_step; /* --loop-ports: pass k adds k * port_step to every client port */
 	/* progress */
 	uint64_t next_seq; /* frames produced */
 	uint64_t limit;	   /* frames to produce at most (UINT64_MAX: time-bounded only) */
@@ -152,6 +158,8 @@ static void on_signal(int sig)
 
 static const char help[] =
 	"Usage: " PROG " -i IFACE (-n COUNT | --duration SEC) [options]\n"
+	"       " PROG " -i IFACE --replay FILE [--loop N [--loop-ports]] [options]\n"
+	"       " PROG " --write OUT.pcap (-n COUNT | --replay FILE ...) [options]\n"
 	"\n"
 	"Send synthetic, deterministic traffic (or a pcap's frames) out of IFACE with AF_PACKET,\n"
 	"bypassing the qdisc, for ringcap's live tests and benchmarks. It runs only inside a\n"
@@ -194,6 +202,13 @@ static const char help[] =
 	"                         memory first; frames longer than the MTU allows are counted as\n"
 	"                         errors and skipped); at top speed or at --rate\n"
 	"      --loop N           replay the file N times (default 1)\n"
+	"      --loop-ports       make every pass new flows: in pass k (from 0) the client\n"
+	"                         port of each TCP and UDP frame grows by k times the span of\n"
+	"                         the file's client ports (checksums fixed), so no pass looks\n"
+	"                         like a retransmission of the one before; a flow's client is\n"
+	"                         the sender of its first frame (the receiver, if that is a\n"
+	"                         SYN-ACK); refused if a client port is under 1024 or the\n"
+	"                         passes would run past 65535\n"
 	"\n"
 	"Sending:\n"
 	"      --method M         mmsg (sendmmsg batches, the default: the faster on veth) or\n"
@@ -206,6 +221,9 @@ static const char help[] =
 	"                         leave on a real interface; never used by the tests\n"
 	"\n"
 	"Output:\n"
+	"      --write FILE       write the frames to a pcap FILE instead of sending them\n"
+	"                         (instead of -i; needs -n or --replay; no namespace needed,\n"
+	"                         as nothing is sent): to check what would go out\n"
 	"      --report FILE      write a JSON report: sent, bytes, errors, enobufs, duration_s,\n"
 	"                         pps, method and, per flow, its 5-tuple and packets and bytes\n"
 	"                         sent, plus by_dport (\"udp/9\": packets) summed over flows\n"
@@ -373,6 +391,8 @@ enum {
 	OPT_DST_MAC,
 	OPT_REPLAY,
 	OPT_LOOP,
+	OPT_LOOP_PORTS,
+	OPT_WRITE,
 	OPT_METHOD,
 	OPT_BATCH,
 	OPT_NO_BYPASS,
@@ -399,6 +419,8 @@ static const struct option longopts[] = {
 	{"dst-mac", required_argument, NULL, OPT_DST_MAC},
 	{"replay", required_argument, NULL, OPT_REPLAY},
 	{"loop", required_argument, NULL, OPT_LOOP},
+	{"loop-ports", no_argument, NULL, OPT_LOOP_PORTS},
+	{"write", required_argument, NULL, OPT_WRITE},
 	{"method", required_argument, NULL, OPT_METHOD},
 	{"batch", required_argument, NULL, OPT_BATCH},
 	{"no-qdisc-bypass", no_argument, NULL, OPT_NO_BYPASS},
@@ -516,6 +538,12 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 				die_usage("bad --loop '%s': give 1 or more passes", optarg);
 			loop_given = true;
 			break;
+		case OPT_LOOP_PORTS:
+			o->loop_ports = true;
+			break;
+		case OPT_WRITE:
+			o->write = optarg;
+			break;
 		case OPT_METHOD:
 			if (!strcmp(optarg, "ring"))
 				o->method = METHOD_RING;
@@ -551,12 +579,17 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (!o->ifname)
+	if (o->write && o->ifname)
+		die_usage("give -i IFACE (send) or --write FILE (no sending), not both");
+	if (!o->ifname && !o->write)
 		die_usage("-i IFACE is required");
+	if (o->write && !o->replay && !have_count)
+		die_usage(
+			"--write needs -n COUNT (or --replay): time bounds only apply to sending");
 	if (!o->replay && !have_count && o->duration == 0)
 		die_usage("refusing to send without a bound: give -n COUNT and/or --duration SEC");
-	if (loop_given && !o->replay)
-		die_usage("--loop goes with --replay");
+	if ((loop_given || o->loop_ports) && !o->replay)
+		die_usage("%s goes with --replay", loop_given ? "--loop" : "--loop-ports");
 	if (!o->src4.set)
 		parse_net("198.18.1.0/24", "--src-net", &o->src4, &o->src6);
 	if (!o->dst4.set)
@@ -868,6 +901,239 @@ static unsigned build_frame(struct gen *g, uint64_t seq, uint8_t *buf, uint32_t 
 	return len;
 }
 
+/* ---- replayed frames: addresses checked, client ports shifted per pass ---------------------- */
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Frame buf (a copy of r) with its client port moved up by add, its checksum kept right. */
+static void shift_port(uint8_t *buf, const struct rframe *r, uint32_t add)
+{
+	uint16_t old = get16(buf + r->cport_off), port = (uint16_t)(old + add);
+	uint32_t s;
+
+	tk_put16(buf + r->cport_off, port);
+	if (!r->csum_off)
+		return;
+	/* RFC 1624: HC' = ~(~HC + ~m + m') */
+	s = (uint16_t)~get16(buf + r->csum_off) + (uint32_t)(uint16_t)~old + port;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (uint16_t)~s;
+	if (r->udp && s == 0)
+		s = 0xffff; /* 0 means "no checksum" in UDP */
+	tk_put16(buf + r->csum_off, (uint16_t)s);
+}
+
+/* What a replayed frame holds, as far as the checks and --loop-ports need. */
+struct layers {
+	int family;		  /* 4, 6, or 0: neither (ARP is 4 with proto 0) */
+	const uint8_t *src, *dst; /* addresses */
+	uint8_t proto;		  /* IPPROTO_TCP, IPPROTO_UDP or another */
+	unsigned l4;		  /* offset of the TCP or UDP header; 0: none to touch (another
+				     protocol, a later fragment, or cut short) */
+};
+
+static void parse_layers(const uint8_t *d, uint32_t len, struct layers *x)
+{
+	unsigned off = 12, l3, hl;
+	uint16_t type;
+
+	*x = (struct layers){0};
+	if (len < 14)
+		return;
+	while ((type = get16(d + off)) == 0x8100 || type == 0x88a8) {
+		if (off + 6 > len)
+			return;
+		off += 4;
+	}
+	l3 = off + 2;
+	if (type == 0x0806) { /* ARP for IPv4: sender and target protocol addresses */
+		if (len >= l3 + 28 && get16(d + l3 + 2) == 0x0800 && d[l3 + 5] == 4) {
+			x->family = 4;
+			x->src = d + l3 + 14;
+			x->dst = d + l3 + 24;
+		}
+		return;
+	}
+	if (type == 0x0800 && len >= l3 + IP4_HLEN && d[l3] >> 4 == 4) {
+		x->family = 4;
+		x->src = d + l3 + 12;
+		x->dst = d + l3 + 16;
+		x->proto = d[l3 + 9];
+		hl = (d[l3] & 15u) * 4;
+		if (hl < IP4_HLEN || (get16(d + l3 + 6) & 0x1fff))
+			return; /* a later fragment: no ports */
+		off = l3 + hl;
+	} else if (type == 0x86dd && len >= l3 + IP6_HLEN && d[l3] >> 4 == 6) {
+		x->family = 6;
+		x->src = d + l3 + 8;
+		x->dst = d + l3 + 24;
+		x->proto = d[l3 + 6];
+		off = l3 + IP6_HLEN;
+		/* hop-by-hop, routing, destination options, fragment */
+		while (x->proto == 0 || x->proto == 43 || x->proto == 60 || x->proto == 44) {
+			if (off + 8 > len)
+				return;
+			if (x->proto == 44) {
+				if (get16(d + off + 2) & 0xfff8)
+					return; /* a later fragment */
+				x->proto = d[off];
+				off += 8;
+			} else {
+				x->proto = d[off];
+				off += (d[off + 1] + 1u) * 8;
+			}
+		}
+	} else {
+		return;
+	}
+	if ((x->proto == IPPROTO_TCP && off + TCP_HLEN <= len) ||
+	    (x->proto == IPPROTO_UDP && off + UDP_HLEN <= len))
+		x->l4 = off;
+}
+
+/* A flow of the replayed file, both directions as one: endpoints in a fixed order. */
+struct rflow {
+	uint8_t family, proto;
+	uint16_t port_a, port_b;
+	uint8_t a[16], b[16];
+};
+
+struct rflow_slot {
+	struct rflow key;
+	bool used;
+	bool client_is_a;
+};
+
+struct rflow_table {
+	struct rflow_slot *slot;
+	size_t mask, used;
+};
+
+static size_t rflow_hash(const struct rflow *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return (size_t)(h ^ h >> 29);
+}
+
+/* The slot of key k, new (used false) or not; the table grows past half full. */
+static struct rflow_slot *rflow_find(struct rflow_table *t, const struct rflow *k)
+{
+	size_t i;
+
+	if (2 * (t->used + 1) > t->mask + 1) {
+		struct rflow_table n = {.mask = t->mask ? 2 * t->mask + 1 : 4095};
+
+		if (!(n.slot = calloc(n.mask + 1, sizeof(*n.slot))))
+			die("out of memory");
+		for (size_t j = 0; t->slot && j <= t->mask; j++) {
+			if (!t->slot[j].used)
+				continue;
+			for (i = rflow_hash(&t->slot[j].key) & n.mask; n.slot[i].used;
+			     i = (i + 1) & n.mask)
+				;
+			n.slot[i] = t->slot[j];
+			n.used++;
+		}
+		free(t->slot);
+		*t = n;
+	}
+	for (i = rflow_hash(k) & t->mask; t->slot[i].used; i = (i + 1) & t->mask)
+		if (!memcmp(&t->slot[i].key, k, sizeof(*k)))
+			return &t->slot[i];
+	return &t->slot[i];
+}
+
+/*
+ * Every replayed frame's addresses must lie in the test ranges, as this tool's own frames do: a
+ * capture taken elsewhere is refused, not sent. With --loop-ports, find each frame's client port
+ * and the step that keeps the passes apart.
+ */
+static void inspect_replay(struct gen *g)
+{
+	struct rflow_table t = {0};
+	unsigned lo = 65536, hi = 0;
+	uint64_t shifted = 0;
+
+	for (uint64_t i = 0; i < g->nrf; i++) {
+		struct rframe *r = &g->rf[i];
+		struct layers x;
+		struct rflow k;
+		struct rflow_slot *s;
+		unsigned alen, sport, dport, cport;
+		bool src_first, client_is_src;
+
+		parse_layers(r->data, r->len, &x);
+		if (!x.family)
+			continue;
+		if (!in_test_ranges(x.family, x.src) || !in_test_ranges(x.family, x.dst)) {
+			char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+			int af = x.family == 4 ? AF_INET : AF_INET6;
+
+			inet_ntop(af, x.src, a, sizeof(a));
+			inet_ntop(af, x.dst, b, sizeof(b));
+			die("frame %" PRIu64 " of '%s' (%s -> %s) is outside 198.18.0.0/15 and "
+			    "2001:db8::/32: refusing to replay a capture with other addresses",
+			    i + 1, g->o.replay, a, b);
+		}
+		if (!g->o.loop_ports || !x.l4)
+			continue;
+		alen = x.family == 4 ? 4 : 16;
+		sport = get16(r->data + x.l4);
+		dport = get16(r->data + x.l4 + 2);
+		memset(&k, 0, sizeof(k));
+		k.family = (uint8_t)x.family;
+		k.proto = x.proto;
+		src_first = memcmp(x.src, x.dst, alen) < 0 ||
+			    (!memcmp(x.src, x.dst, alen) && sport <= dport);
+		memcpy(k.a, src_first ? x.src : x.dst, alen);
+		memcpy(k.b, src_first ? x.dst : x.src, alen);
+		k.port_a = (uint16_t)(src_first ? sport : dport);
+		k.port_b = (uint16_t)(src_first ? dport : sport);
+		s = rflow_find(&t, &k);
+		if (!s->used) {
+			/* the sender of the first frame is the client, unless that is a SYN-ACK */
+			bool synack = x.proto == IPPROTO_TCP && (r->data[x.l4 + 13] & 0x12) == 0x12;
+
+			s->key = k;
+			s->used = true;
+			s->client_is_a = src_first != synack;
+			t.used++;
+		}
+		client_is_src = s->client_is_a == src_first;
+		r->cport_off = (uint16_t)(x.l4 + (client_is_src ? 0 : 2));
+		r->udp = x.proto == IPPROTO_UDP;
+		r->csum_off = (uint16_t)(x.l4 + (r->udp ? 6 : 16));
+		if (r->udp && x.family == 4 && !get16(r->data + r->csum_off))
+			r->csum_off = 0;
+		cport = client_is_src ? sport : dport;
+		if (cport < 1024)
+			die("--loop-ports: frame %" PRIu64 " of '%s' has client port %u; only "
+			    "ports from 1024 are shifted",
+			    i + 1, g->o.replay, cport);
+		lo = cport < lo ? cport : lo;
+		hi = cport > hi ? cport : hi;
+		shifted++;
+	}
+	free(t.slot);
+	if (!g->o.loop_ports)
+		return;
+	if (!shifted)
+		die("--loop-ports: '%s' has no TCP or UDP frame to give new ports", g->o.replay);
+	g->port_step = hi - lo + 1;
+	if (hi + (g->o.loops - 1) * (uint64_t)g->port_step > 65535)
+		die("--loop-ports: client ports %u..%u moved by %u for each of %" PRIu64
+		    " passes would run past 65535; give fewer passes",
+		    lo, hi, g->port_step, g->o.loops);
+}
+
 /* May this frame go out of the interface (the kernel's own length rules)? */
 static bool replay_len_ok(const struct gen *g, const uint8_t *d, uint32_t len)
 {
@@ -895,6 +1161,8 @@ static unsigned produce(struct gen *g, uint8_t *buf, uint32_t *key, uint32_t *fl
 			continue;
 		}
 		memcpy(buf, r->data, r->len);
+		if (r->cport_off && seq >= g->nrf)
+			shift_port(buf, r, (uint32_t)(seq / g->nrf) * g->port_step);
 		*key = 0;
 		*flow_out = UINT32_MAX;
 		return r->len;
@@ -1337,6 +1605,35 @@ static const char *proto_name(uint8_t p)
 	return p == IPPROTO_TCP ? "tcp" : "udp";
 }
 
+/* --write: the frames into a pcap, timestamps a microsecond apart, nothing sent. */
+static void write_frames(struct gen *g)
+{
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *w;
+	static uint8_t buf[65536];
+	uint32_t key, flow;
+	unsigned len;
+
+	if (!p)
+		die("out of memory");
+	if (!(w = pcap_dump_open(p, g->o.write)))
+		die("cannot write '%s': %s", g->o.write, pcap_geterr(p));
+	while (!stop_flag && (len = produce(g, buf, &key, &flow))) {
+		struct pcap_pkthdr h = {.caplen = len, .len = len};
+		uint64_t us = 1700000000ull * 1000000 + g->sent;
+
+		h.ts.tv_sec = (time_t)(us / 1000000);
+		h.ts.tv_usec = (suseconds_t)(us % 1000000);
+		pcap_dump((u_char *)w, &h, buf);
+		g->sent++;
+		g->bytes += len;
+	}
+	if (pcap_dump_flush(w) != 0 || ferror(pcap_dump_file(w)))
+		die("cannot write '%s': %s", g->o.write, strerror(errno));
+	pcap_dump_close(w);
+	pcap_close(p);
+}
+
 static void write_report(struct gen *g, double secs)
 {
 	FILE *f = fopen(g->o.report, "w");
@@ -1348,16 +1645,21 @@ static void write_report(struct gen *g, double secs)
 		"{\"interface\":\"%s\",\"method\":\"%s\",\"sent\":%" PRIu64 ",\"bytes\":%" PRIu64
 		",\"errors\":%" PRIu64 ",\"enobufs\":%" PRIu64
 		",\"duration_s\":%.6f,\"pps\":%.0f,\"reverse\":%s,\"vlan\":",
-		o->ifname, o->method == METHOD_RING ? "ring" : "mmsg", g->sent, g->bytes, g->errors,
-		g->enobufs, secs, secs > 0 ? (double)g->sent / secs : 0.0,
-		o->reverse ? "true" : "false");
+		o->ifname ? o->ifname : "",
+		o->write		   ? "write"
+		: o->method == METHOD_RING ? "ring"
+					   : "mmsg",
+		g->sent, g->bytes, g->errors, g->enobufs, secs,
+		secs > 0 ? (double)g->sent / secs : 0.0, o->reverse ? "true" : "false");
 	if (o->vlan >= 0)
 		fprintf(f, "%d", o->vlan);
 	else
 		fputs("null", f);
 	if (o->replay) {
-		fprintf(f, ",\"replay\":\"%s\",\"replay_frames\":%" PRIu64 ",\"flows\":[]",
-			o->replay, g->nrf);
+		fprintf(f,
+			",\"replay\":\"%s\",\"replay_frames\":%" PRIu64 ",\"loops\":%" PRIu64
+			",\"loop_port_step\":%u,\"flows\":[]",
+			o->replay, g->nrf, o->loops, g->port_step);
 	} else {
 		fputs(",\"flows\":[", f);
 		for (uint32_t i = 0; i < o->nflows; i++) {
@@ -1418,11 +1720,21 @@ int main(int argc, char **argv)
 	parse_opts(&g->o, argc, argv);
 	if (!g->o.replay)
 		build_flows(g); /* may still refuse the command line: before anything else */
-	check_namespace(&g->o);
-	open_interface(g);
+	if (g->o.write) {
+		/* nothing is sent: any namespace; the frames a 1500-byte MTU would take */
+		static const uint8_t mac[6] = {0x02, 0x72, 0x63, 0x67, 0x00, 0x02};
+
+		g->mtu = 1500;
+		memcpy(g->src_mac, mac, 6);
+		g->fd = -1;
+	} else {
+		check_namespace(&g->o);
+		open_interface(g);
+	}
 
 	if (g->o.replay) {
 		load_replay(g);
+		inspect_replay(g);
 		g->limit = g->nrf * g->o.loops;
 		if (g->o.count && g->o.count < g->limit)
 			g->limit = g->o.count;
@@ -1448,7 +1760,9 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &g->t0);
 	deadline = g->o.duration > 0 ? now_ns() + (uint64_t)(g->o.duration * 1e9) : UINT64_MAX;
-	if (g->o.method == METHOD_RING)
+	if (g->o.write)
+		write_frames(g);
+	else if (g->o.method == METHOD_RING)
 		send_ring(g, deadline);
 	else
 		send_mmsg(g, deadline);
@@ -1456,7 +1770,12 @@ int main(int argc, char **argv)
 	secs = (double)(g->t1.tv_sec - g->t0.tv_sec) +
 	       (double)(g->t1.tv_nsec - g->t0.tv_nsec) / 1e9;
 
-	if (!g->o.quiet)
+	if (g->o.write && !g->o.quiet)
+		fprintf(stderr,
+			PROG ": wrote %" PRIu64 " frames, %" PRIu64
+			     " bytes to '%s'; errors %" PRIu64 "\n",
+			g->sent, g->bytes, g->o.write, g->errors);
+	else if (!g->o.quiet)
 		fprintf(stderr,
 			PROG ": sent %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s: %.0f pps, "
 			     "%.1f Mbit/s; errors %" PRIu64 ", ENOBUFS retries %" PRIu64
@@ -1467,7 +1786,8 @@ int main(int argc, char **argv)
 			g->o.bypass ? "qdisc bypassed" : "through the qdisc");
 	if (g->o.report)
 		write_report(g, secs);
-	close(g->fd);
+	if (g->fd >= 0)
+		close(g->fd);
 	rc = g->errors ? 1 : 0;
 	free(g->flows);
 	free(g->rf);
