@@ -67,12 +67,7 @@ rc__cleanup() {
 	for ns in "${RC_NETNS_LIST[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
-	# Ring geometry of the tests that must lose nothing: 256 blocks, each retired after 10 ms at the
-# latest, so a capture thread descheduled for a second on a busy 2-CPU box still drops nothing at
-# the tests' 20 kpps.
-RC_RING_ARGS=(--ring-size 64M --block-size 256K)
-
-RC_NETNS_LIST=()
+	RC_NETNS_LIST=()
 	if [ -n "$RC_TMP" ] && [ -d "$RC_TMP" ]; then
 		if [ "${RC_KEEP:-0}" = 1 ] || { [ "$RC_FAILED" != 0 ] && [ -n "${RC_KEEP_ON_FAIL:-}" ]; }; then
 			rc_log "kept $RC_TMP"
