@@ -668,6 +668,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 					 "file with -r FILE");
 	if (o->nfiles > 0 && o->ifname)
 		return usage_error("%s", "give either -i (live) or -r (files), not both");
+	if (!o->http_path && (o->app.http_bodies_dir || o->app.http_nports))
+		return usage_error("%s needs --http FILE (the requests the bodies and ports belong "
+				   "to)",
+				   o->app.http_bodies_dir ? "--http-bodies" : "--http-ports");
 	if (o->app.reasm.memcap < o->app.reasm.dir_max) {
 		if (o->reasm_flow_max_set)
 			return usage_error(
