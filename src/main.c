@@ -18,6 +18,7 @@
 #include "ringcap/counters.h"
 #include "ringcap/engine.h"
 #include "ringcap/filter.h"
+#include "ringcap/pcapw.h"
 #include "ringcap/flow.h"
 #include "ringcap/report.h"
 #include "ringcap/ring.h"
@@ -65,10 +66,39 @@ static const char usage_text[] =
 	"      --stats-interval S  Print a one-line live view every S seconds (default 1 when\n"
 	"                          standard error is a terminal, else none; 0 turns it off).\n"
 	"\n"
+	"Writing pcap files (live; libpcap's writer)\n"
+	"  -w FILE                 Write every captured packet (after the filter, VLAN tags put\n"
+	"                          back) to FILE, nanosecond pcap. A file is written as\n"
+	"                          FILE.part and renamed when complete. FILE may hold strftime(3)\n"
+	"                          fields, e.g. cap-%Y%m%d-%H%M%S.pcap. The capture never waits\n"
+	"                          on the disk: what the writer cannot take is counted\n"
+	"                          (disk.full_queue) and still decoded.\n"
+	"  -C MB                   Start a new file before one passes MB million bytes.\n"
+	"  -G SEC                  Start a new file every SEC seconds, with or without traffic.\n"
+	"  -W N                    Keep at most N files, removing the oldest. With -C, -G or -W\n"
+	"                          each name gets a sequence number before .pcap:\n"
+	"                          cap.pcap -> cap-000000.pcap, cap-000001.pcap ...\n"
+	"      --micro             Microsecond timestamps (for tools that need them).\n"
+	"      --overflow DIR      When a decoder's queue is full, write the packet to pcap files\n"
+	"                          in DIR (overflow-<time>-<n>.pcap) instead of losing it; "
+	"process\n"
+	"                          them later with ringcap -r DIR/*.pcap. Counted: "
+	"overflow.spilled,\n"
+	"                          overflow.lost (could not be written either). The summary "
+	"checks\n"
+	"                          received - dropped = decoded + spilled + lost.\n"
+	"      --overflow-file-size MB\n"
+	"                          Size of each overflow file (default 100 MB).\n"
+	"      --overflow-files N  Keep at most N overflow files, removing the oldest (default:\n"
+	"                          no limit).\n"
+	"\n"
 	"Reading files\n"
 	"  -r, --read FILE         Read a pcap or pcapng file; '-' reads standard input. Repeat "
 	"to\n"
-	"                          read several files in order (e.g. spilled overflow files).\n"
+	"                          read several files in order (e.g. spilled overflow files);\n"
+	"                          names right after the options that are existing files with a\n"
+	"                          '/' or a .pcap, .pcapng or .cap ending are read too, so\n"
+	"                          'ringcap -r DIR/*.pcap' reads them all, in the shell's order.\n"
 	"      --strict-snaplen    Stop at a record longer than the file's snapshot length "
 	"instead\n"
 	"                          of keeping it (libpcap and tshark keep it).\n"
@@ -140,7 +170,8 @@ static const char usage_text[] =
 	"  2  bad command line or bad filter expression\n"
 	"  3  an input is damaged: ringcap stopped at the byte offset it names, after processing\n"
 	"     every packet before it\n"
-	"  4  an output (flow records, counters) could not be written\n"
+	"  4  an output (flow records, counters, -w or --overflow files) could not be written;\n"
+	"     live, the capture went on and the summary says how many packets were not written\n"
 	"  5  live: the counters did not add up at the end (a bug: please report it)\n"
 	"\n"
 	"Signals\n"
@@ -190,6 +221,15 @@ struct options {
 	bool rollover, defrag, promisc;
 	int fanout_id;			 /* -1: pick one */
 	double duration, stats_interval; /* stats_interval < 0: default */
+	/* pcap files (live) */
+	const char *write_path;			     /* -w */
+	uint64_t write_max_bytes;		     /* -C, in bytes */
+	uint32_t write_rotate_secs, write_max_files; /* -G, -W */
+	bool micro;				     /* --micro */
+	const char *overflow_dir;		     /* --overflow */
+	uint64_t overflow_max_bytes;		     /* --overflow-file-size */
+	uint32_t overflow_max_files;		     /* --overflow-files */
+	bool overflow_opts;			     /* either of those two given */
 };
 
 static int parse_size(const char *s, uint64_t *out)
@@ -227,6 +267,18 @@ static int parse_size(const char *s, uint64_t *out)
 	if (*end != '\0' || v > UINT64_MAX / mult)
 		return -1;
 	*out = v * mult;
+	return 0;
+}
+
+/* A plain decimal number in [lo, hi] (no suffix). 0 or -1. */
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < lo || v > hi)
+		return -1;
+	*out = v;
 	return 0;
 }
 
@@ -315,6 +367,21 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
+/*
+ * Is this word, left after the options of a -r run, another capture file? Yes when it names an
+ * existing regular file and holds a '/' or ends in .pcap, .pcapng or .cap: no filter word does.
+ */
+static bool names_capture_file(const char *w)
+{
+	static const char *const ext[] = {".pcap", ".pcapng", ".cap"};
+	size_t n = strlen(w);
+	bool looks = strchr(w, '/') != NULL;
+	for (size_t i = 0; i < RC_ARRAY_SIZE(ext) && !looks; i++)
+		looks = n > strlen(ext[i]) && strcmp(w + n - strlen(ext[i]), ext[i]) == 0;
+	struct stat st;
+	return looks && stat(w, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "ringcap: ");
@@ -353,6 +420,10 @@ enum {
 	OPT_HTTP_PORTS,
 	OPT_HTTP_BODIES,
 	OPT_DEBUG_DECODER_DELAY,
+	OPT_MICRO,
+	OPT_OVERFLOW,
+	OPT_OVERFLOW_FILE_SIZE,
+	OPT_OVERFLOW_FILES,
 	OPT_DURATION,
 	OPT_STATS_INTERVAL,
 };
@@ -442,6 +513,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"http-ports", required_argument, NULL, OPT_HTTP_PORTS},
 		{"http-bodies", required_argument, NULL, OPT_HTTP_BODIES},
 		{"debug-decoder-delay-us", required_argument, NULL, OPT_DEBUG_DECODER_DELAY},
+		{"write", required_argument, NULL, 'w'},
+		{"micro", no_argument, NULL, OPT_MICRO},
+		{"overflow", required_argument, NULL, OPT_OVERFLOW},
+		{"overflow-file-size", required_argument, NULL, OPT_OVERFLOW_FILE_SIZE},
+		{"overflow-files", required_argument, NULL, OPT_OVERFLOW_FILES},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 		{"help", no_argument, NULL, 'h'},
@@ -463,7 +539,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->promisc = true;
 	o->fanout_id = -1;
 	o->stats_interval = -1;
-	while ((c = getopt_long(argc, argv, "r:i:f:s:qhV", longopts, NULL)) != -1) {
+	o->overflow_max_bytes = 100 * 1000000ull;
+	while ((c = getopt_long(argc, argv, "r:i:f:s:qhVw:C:G:W:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o->files[o->nfiles++] = optarg;
@@ -630,9 +707,48 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		}
 		case OPT_QUEUE_SIZE:
-			if (parse_size(optarg, &o->queue_size) < 0 || o->queue_size < (1u << 20))
-				return usage_error("bad --queue-size '%s': give at least 1M",
+			if (parse_size(optarg, &o->queue_size) < 0 || o->queue_size < (64u << 10))
+				return usage_error("bad --queue-size '%s': give at least 64K",
 						   optarg);
+			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case 'C':
+		case OPT_OVERFLOW_FILE_SIZE:
+			if (parse_u64(optarg, 1, 1000000, &v) < 0)
+				return usage_error(
+					c == 'C' ? "bad -C '%s': give megabytes (1,000,000 "
+						   "bytes), 1 to 1000000"
+						 : "bad --overflow-file-size '%s': give "
+						   "megabytes (1,000,000 bytes), 1 to 1000000",
+					optarg);
+			*(c == 'C' ? &o->write_max_bytes : &o->overflow_max_bytes) = v * 1000000u;
+			o->overflow_opts |= c != 'C';
+			break;
+		case 'G':
+			if (parse_u64(optarg, 1, 31u * 86400u, &v) < 0)
+				return usage_error("bad -G '%s': give seconds, 1 to 2678400",
+						   optarg);
+			o->write_rotate_secs = (uint32_t)v;
+			break;
+		case 'W':
+		case OPT_OVERFLOW_FILES:
+			if (parse_u64(optarg, 1, 1000000, &v) < 0)
+				return usage_error(
+					c == 'W' ? "bad -W '%s': give a number of files, 1 "
+						   "to 1000000"
+						 : "bad --overflow-files '%s': give a number of "
+						   "files, 1 to 1000000",
+					optarg);
+			*(c == 'W' ? &o->write_max_files : &o->overflow_max_files) = (uint32_t)v;
+			o->overflow_opts |= c != 'W';
+			break;
+		case OPT_MICRO:
+			o->micro = true;
+			break;
+		case OPT_OVERFLOW:
+			o->overflow_dir = optarg;
 			break;
 		case OPT_DURATION:
 			if (parse_seconds(optarg, &o->duration) < 0)
@@ -657,6 +773,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return RC_EXIT_USAGE;
 		}
 	}
+	/* -r with a shell glob: the further names are inputs, not filter words */
+	while (o->nfiles > 0 && optind < argc && names_capture_file(argv[optind]))
+		o->files[o->nfiles++] = argv[optind++];
 	if (optind < argc) {
 		if (o->filter)
 			return usage_error("filter given twice: with -f and as words ('%s' ...)",
@@ -668,6 +787,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 					 "file with -r FILE");
 	if (o->nfiles > 0 && o->ifname)
 		return usage_error("%s", "give either -i (live) or -r (files), not both");
+	if (!o->write_path && (o->write_max_bytes || o->write_rotate_secs || o->write_max_files))
+		return usage_error("%s needs -w FILE (the files to rotate)",
+				   o->write_max_bytes	  ? "-C"
+				   : o->write_rotate_secs ? "-G"
+							  : "-W");
+	if (!o->overflow_dir && o->overflow_opts)
+		return usage_error("%s needs --overflow DIR",
+				   "--overflow-file-size or --overflow-files");
+	if (!o->ifname && (o->write_path || o->overflow_dir || o->micro))
+		return usage_error("%s: writing pcap files is for live capture (-i IFACE)",
+				   o->write_path     ? "-w"
+				   : o->overflow_dir ? "--overflow"
+						     : "--micro");
 	if (!o->http_path && (o->app.http_bodies_dir || o->app.http_nports))
 		return usage_error("%s needs --http FILE (the requests the bodies and ports belong "
 				   "to)",
@@ -887,10 +1019,13 @@ static void live_json(FILE *f, const void *arg)
 	fputc(']', f);
 }
 
-static void live_line(const struct rc_live *l, struct rc_ctrs *prev, double dt)
+static void live_totals(const struct rc_live *l, struct rc_pcapw *const w[2], struct rc_ctrs *t);
+
+static void live_line(const struct rc_live *l, struct rc_pcapw *const w[2], struct rc_ctrs *prev,
+		      double dt)
 {
 	struct rc_ctrs now = {0};
-	rc_live_totals(l, &now);
+	live_totals(l, w, &now);
 	uint64_t pk = now.v[RC_CTR_CAPTURE_PACKETS] - prev->v[RC_CTR_CAPTURE_PACKETS];
 	uint64_t by = now.v[RC_CTR_CAPTURE_BYTES] - prev->v[RC_CTR_CAPTURE_BYTES];
 	uint64_t dr = now.v[RC_CTR_PCAP_DROPPED] - prev->v[RC_CTR_PCAP_DROPPED];
@@ -901,6 +1036,21 @@ static void live_line(const struct rc_live *l, struct rc_ctrs *prev, double dt)
 		(double)pk / dt, (double)by * 8 / dt / 1e6, now.v[RC_CTR_PCAP_RECEIVED],
 		now.v[RC_CTR_PCAP_DROPPED], (uint64_t)((double)dr / dt), now.v[RC_CTR_QUEUE_FULL],
 		(uint64_t)((double)qf / dt), now.v[RC_CTR_FLOW_ACTIVE]);
+	if (w[0])
+		fprintf(stderr,
+			"ringcap:   -w %" PRIu64 " packets, %" PRIu64
+			" files, writer behind %" PRIu64 ", write errors %" PRIu64 "\n",
+			now.v[RC_CTR_DISK_PACKETS], now.v[RC_CTR_DISK_FILES],
+			now.v[RC_CTR_DISK_FULL_QUEUE], now.v[RC_CTR_DISK_ERRORS]);
+	if (w[1])
+		fprintf(stderr,
+			"ringcap:   overflow spilled %" PRIu64 " (+%" PRIu64 "/s), lost %" PRIu64
+			", files %" PRIu64 "\n",
+			now.v[RC_CTR_OVERFLOW_SPILLED],
+			(uint64_t)((double)(now.v[RC_CTR_OVERFLOW_SPILLED] -
+					    prev->v[RC_CTR_OVERFLOW_SPILLED]) /
+				   dt),
+			now.v[RC_CTR_OVERFLOW_LOST], now.v[RC_CTR_OVERFLOW_FILES]);
 	*prev = now;
 }
 
@@ -1003,14 +1153,113 @@ static int live_defaults(struct options *o)
 	return -1;
 }
 
+/* The link type of IFACE's frames as the rings will see them (see rc_ring_linktype). */
+static uint32_t iface_linktype(const char *ifname)
+{
+	char path[300];
+	unsigned type = 1;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/type", ifname);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%u", &type) != 1)
+			type = 1;
+		fclose(f);
+	}
+	return type == 65534 || type == 519 ? RC_LINK_RAW : RC_LINK_EN10MB; /* NONE, RAWIP */
+}
+
+/* -w and --overflow writers, opened before the rings so a bad path fails at start. -1: go on. */
+static int open_writers(const struct options *o, struct rc_pcapw **disk, struct rc_pcapw **overflow)
+{
+	char err[512], path[4200];
+	struct rc_pcapw_config cfg = {
+		.linktype = iface_linktype(o->ifname),
+		.snaplen = o->snaplen ? o->snaplen : RC_MAX_CAPLEN,
+		.micro = o->micro,
+		.nproducers = o->nrings,
+	};
+	*disk = *overflow = NULL;
+	if (o->write_path) {
+		cfg.path = o->write_path;
+		cfg.what = "-w";
+		cfg.max_bytes = o->write_max_bytes;
+		cfg.rotate_secs = o->write_rotate_secs;
+		cfg.max_files = o->write_max_files;
+		if (rc_pcapw_open(disk, &cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ringcap: %s\n", err);
+			return RC_EXIT_OUTPUT;
+		}
+	}
+	if (o->overflow_dir) {
+		int rc = prepare_dir(o->overflow_dir, "--overflow");
+		if (rc >= 0) {
+			rc_pcapw_close(*disk, NULL);
+			*disk = NULL;
+			return rc;
+		}
+		snprintf(path, sizeof(path), "%s/overflow-%%Y%%m%%d-%%H%%M%%S.pcap",
+			 o->overflow_dir);
+		cfg.path = path;
+		cfg.what = "--overflow";
+		cfg.max_bytes = o->overflow_max_bytes;
+		cfg.rotate_secs = 0;
+		cfg.max_files = o->overflow_max_files;
+		cfg.micro = false;
+		if (rc_pcapw_open(overflow, &cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ringcap: %s\n", err);
+			rc_pcapw_close(*disk, NULL);
+			*disk = NULL;
+			return RC_EXIT_OUTPUT;
+		}
+	}
+	return -1;
+}
+
+/* Add a writer's counts to a counter total, as the disk.* or overflow.* counters. */
+static void fold_writer(struct rc_ctrs *t, const struct rc_pcapw_stats *st, bool overflow)
+{
+	if (overflow) {
+		t->v[RC_CTR_OVERFLOW_SPILLED] += st->packets;
+		t->v[RC_CTR_OVERFLOW_BYTES] += st->bytes;
+		t->v[RC_CTR_OVERFLOW_FILES] += st->files;
+		t->v[RC_CTR_OVERFLOW_LOST] += st->lost;
+		t->v[RC_CTR_OVERFLOW_ERRORS] += st->errors;
+	} else {
+		t->v[RC_CTR_DISK_PACKETS] += st->packets;
+		t->v[RC_CTR_DISK_BYTES] += st->bytes;
+		t->v[RC_CTR_DISK_FILES] += st->files;
+		t->v[RC_CTR_DISK_LOST] += st->lost;
+		t->v[RC_CTR_DISK_ERRORS] += st->errors;
+	}
+}
+
+/* Every counter of a live run now: threads and writers. */
+static void live_totals(const struct rc_live *l, struct rc_pcapw *const w[2], struct rc_ctrs *t)
+{
+	rc_live_totals(l, t);
+	for (int i = 0; i < 2; i++)
+		if (w[i]) {
+			struct rc_pcapw_stats st;
+			rc_pcapw_stats(w[i], &st);
+			fold_writer(t, &st, i == 1);
+		}
+}
+
 static int run_live(struct options *o, struct rc_filter *filter)
 {
 	int rc = live_defaults(o);
 	if (rc >= 0)
 		return rc;
-	FILE *flows = open_flows(o, &rc);
-	if (rc)
+	struct rc_pcapw *writers[2]; /* -w, --overflow */
+	rc = open_writers(o, &writers[0], &writers[1]);
+	if (rc >= 0)
 		return rc;
+	FILE *flows = open_flows(o, &rc);
+	if (rc) {
+		rc_pcapw_close(writers[0], NULL);
+		rc_pcapw_close(writers[1], NULL);
+		return rc;
+	}
 
 	struct rc_live_config cfg = {
 		.nrings = o->nrings,
@@ -1035,6 +1284,8 @@ static int run_live(struct options *o, struct rc_filter *filter)
 		.flow = o->flow,
 		.app = o->app,
 		.flows_out = flows,
+		.disk = writers[0],
+		.overflow = writers[1],
 	};
 	memcpy(cfg.cpus, o->cpus, sizeof(cfg.cpus));
 
@@ -1045,6 +1296,8 @@ static int run_live(struct options *o, struct rc_filter *filter)
 	if (e < 0) {
 		fprintf(stderr, "ringcap: %s\n", err);
 		close_flows(o, flows, 0);
+		rc_pcapw_close(writers[0], NULL);
+		rc_pcapw_close(writers[1], NULL);
 		return e == -EINVAL && filter && rc_filter_last_error(filter) ? RC_EXIT_USAGE
 									      : RC_EXIT_OPEN;
 	}
@@ -1070,22 +1323,32 @@ static int run_live(struct options *o, struct rc_filter *filter)
 		if (o->duration > 0 && (double)(now - start) / 1e9 >= o->duration)
 			break;
 		if (o->stats_interval > 0 && (double)(now - last_line) / 1e9 >= o->stats_interval) {
-			live_line(l, &prev, (double)(now - last_line) / 1e9);
+			live_line(l, writers, &prev, (double)(now - last_line) / 1e9);
 			last_line = now;
 		}
 	}
 	rc_live_stop(l);
+	/* Producers are joined: the writers write what is queued and close their last files. */
+	struct rc_pcapw_stats wst[2] = {0};
+	for (int i = 0; i < 2; i++) {
+		rc_pcapw_close(writers[i], &wst[i]);
+		writers[i] = NULL;
+	}
 	uint64_t elapsed = monotonic_ns() - start;
 
 	struct rc_ctrs total = {0};
 	rc_live_totals(l, &total);
+	fold_writer(&total, &wst[0], false);
+	fold_writer(&total, &wst[1], true);
 	struct rc_record_sink flows_all = {0};
 	for (int i = 0; i < rc_live_ndecoders(l); i++)
 		rc_report_add_sink(&flows_all, rc_live_decoder_sink(l, i));
 
 	uint64_t recv = total.v[RC_CTR_PCAP_RECEIVED], drop = total.v[RC_CTR_PCAP_DROPPED];
 	uint64_t decoded = total.v[RC_CTR_DECODE_PACKETS], full = total.v[RC_CTR_QUEUE_FULL];
-	bool adds_up = recv - drop == decoded + full && recv >= drop;
+	uint64_t spilled = total.v[RC_CTR_OVERFLOW_SPILLED],
+		 spill_lost = total.v[RC_CTR_OVERFLOW_LOST];
+	bool adds_up = recv - drop == decoded + spilled + full + spill_lost && recv >= drop;
 	int64_t ifd = rc_live_ifdropped(l);
 	if (!o->quiet) {
 		double sec = (double)elapsed / 1e9;
@@ -1100,9 +1363,33 @@ static int run_live(struct options *o, struct rc_filter *filter)
 		rc_report_body(stderr, &total, &flows_all, o->filter);
 		fprintf(stderr,
 			"  accounting: kernel received %" PRIu64 " - kernel dropped %" PRIu64
-			" = decoded %" PRIu64 " + queue full %" PRIu64 ": %s\n",
-			recv, drop, decoded, full, adds_up ? "ok" : "MISMATCH");
+			" = decoded %" PRIu64 " + spilled %" PRIu64 " + lost %" PRIu64
+			" (queue full %" PRIu64 ", spill failed %" PRIu64 "): %s\n",
+			recv, drop, decoded, spilled, full + spill_lost, full, spill_lost,
+			adds_up ? "ok" : "MISMATCH");
+		if (o->write_path)
+			fprintf(stderr,
+				"  -w: %" PRIu64 " packets in %" PRIu64 " file%s, %" PRIu64
+				" not written (writer behind %" PRIu64 ", write failed %" PRIu64
+				")\n",
+				wst[0].packets, wst[0].files, wst[0].files == 1 ? "" : "s",
+				total.v[RC_CTR_DISK_FULL_QUEUE] + wst[0].lost,
+				total.v[RC_CTR_DISK_FULL_QUEUE], wst[0].lost);
+		if (o->overflow_dir)
+			fprintf(stderr,
+				"  --overflow: %" PRIu64 " packets spilled to %" PRIu64
+				" file%s in %s (read them with ringcap -r)\n",
+				spilled, wst[1].files, wst[1].files == 1 ? "" : "s",
+				o->overflow_dir);
 	}
+	for (int i = 0; i < 2; i++)
+		if (wst[i].errors)
+			fprintf(stderr,
+				"ringcap: %s: %" PRIu64 " write error%s, %" PRIu64
+				" packets not written (last: %s)\n",
+				i ? "--overflow" : "-w", wst[i].errors,
+				wst[i].errors == 1 ? "" : "s", wst[i].lost,
+				strerror(wst[i].last_errno));
 	rc = RC_EXIT_OK;
 	if (o->counters_path && write_counters(o->counters_path, &total, live_json, l) < 0)
 		rc = RC_EXIT_OUTPUT;
@@ -1110,6 +1397,8 @@ static int run_live(struct options *o, struct rc_filter *filter)
 	rc_live_free(l);
 	if (out_rc)
 		rc = out_rc;
+	if (wst[0].errors || wst[1].errors)
+		rc = RC_EXIT_OUTPUT;
 	if (!adds_up) {
 		fprintf(stderr, "ringcap: the counters do not add up (see the accounting line)\n");
 		rc = 5;

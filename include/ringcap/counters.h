@@ -20,6 +20,7 @@
 #include "ringcap/ctr/http.h"
 #include "ringcap/ctr/run.h"
 #include "ringcap/ctr/capture.h"
+#include "ringcap/ctr/disk.h"
 
 enum rc_ctr_kind { RC_COUNTER, RC_GAUGE };
 
@@ -30,7 +31,8 @@ enum rc_ctr_kind { RC_COUNTER, RC_GAUGE };
 	RC_CTRS_REASM(X)    \
 	RC_CTRS_HTTP(X)     \
 	RC_CTRS_RUN(X)      \
-	RC_CTRS_CAPTURE(X)
+	RC_CTRS_CAPTURE(X)  \
+	RC_CTRS_DISK(X)
 
 enum rc_ctr {
 #define RC_CTR_ENUM(id, name, kind, unit, help) RC_CTR_##id,

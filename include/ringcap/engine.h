@@ -140,8 +140,14 @@ struct rc_live_config {
 	struct rc_flow_config flow;
 	struct rc_app_config app; /* TCP reassembly and stream files, per decoder */
 	FILE *flows_out;	  /* NULL: flow records counted, not written */
+	/* Writers, owned by the caller (opened before rc_live_start, closed after rc_live_stop),
+	 * producer index = ring index. */
+	struct rc_pcapw *disk;	   /* -w: every captured packet; NULL: none */
+	struct rc_pcapw *overflow; /* --overflow: packets whose decoder's queue is full (else
+				      lost, queue.full) */
 };
 
+struct rc_pcapw;
 struct rc_live;
 
 /*

@@ -5,8 +5,11 @@
  * stays held until every decoder that got a frame of it has released those records, then goes
  * back to the kernel. So that decoder speed never freezes the ring, a capture thread holds at most
  * half of the ring's blocks; past that, frames are copied into the queue and the block goes back
- * at once (counted in capture.copied). A full queue loses the frame (queue.full). Decoders drain
- * their queues, decode, track flows, and sleep when every queue is empty.
+ * at once (counted in capture.copied). A frame whose decoder's queue is full is copied to the
+ * overflow writer (--overflow: overflow.spilled, or overflow.lost when that queue is full too),
+ * else lost (queue.full). With -w every frame is also copied to the disk writer's queue. Neither
+ * writer ever makes a capture thread wait. Decoders drain their queues, decode, track flows, and
+ * sleep when every queue is empty.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +28,7 @@
 #include "ringcap/assert.h"
 #include "ringcap/dispatch.h"
 #include "ringcap/engine.h"
+#include "ringcap/pcapw.h"
 #include "ringcap/spsc.h"
 
 /* How a record carries its frame; REC_LAST marks a queue's last reference into a ring block. */
@@ -47,6 +51,7 @@ _Static_assert(sizeof(struct queued_packet) == 24, "queued packet header is 24 b
 
 struct capture {
 	struct rc_live *live;
+	int index; /* ring index: its producer index at the writers */
 	int cpu;
 	struct rc_ring *ring;
 	struct rc_spsc **queues; /* one per decoder */
@@ -182,20 +187,33 @@ static void walk_block(struct capture *c, struct rc_ring_block *b)
 	struct rc_vlan_tag vlan;
 	struct queued_packet *last[RC_MAX_DECODERS];
 	uint64_t dirty = 0, n = 0, bytes = 0, full = 0, restored = 0;
+	uint64_t disk_full = 0, qfail = 0, spill_lost = 0;
 	bool ref = rc_ring_blocks_held(c->ring) <= c->hold_max;
+	struct rc_pcapw *disk = c->live->cfg.disk, *overflow = c->live->cfg.overflow;
 
 	while (rc_ring_block_next(b, &pkt, &vlan)) {
 		n++;
 		if (vlan.tpid && rc_ring_restore_vlan(&pkt, &vlan))
 			restored++;
 		bytes += pkt.caplen;
+		if (disk && !rc_pcapw_put(disk, c->index, &pkt))
+			disk_full++;
 		int d;
 		struct queued_packet *q = enqueue(c, &pkt, ref, &dirty, &d);
-		if (q)
+		if (q) {
 			last[d] = q;
-		else
+			continue;
+		}
+		qfail++;
+		if (!overflow)
 			full++;
+		else if (!rc_pcapw_put(overflow, c->index, &pkt))
+			spill_lost++;
 	}
+	if (disk)
+		rc_pcapw_flush(disk, c->index);
+	if (overflow)
+		rc_pcapw_flush(overflow, c->index);
 	if (ref && dirty) {
 		/* Records are committed but unpublished: the decoders cannot see them yet. */
 		for (uint64_t m = dirty; m; m &= m - 1)
@@ -212,9 +230,11 @@ static void walk_block(struct capture *c, struct rc_ring_block *b)
 	rc_ctr_add(&c->ctrs, RC_CTR_CAPTURE_BYTES, bytes);
 	rc_ctr_add(&c->ctrs, RC_CTR_CAPTURE_VLAN_RESTORED, restored);
 	if (!ref)
-		rc_ctr_add(&c->ctrs, RC_CTR_CAPTURE_COPIED, n - full);
-	rc_ctr_add(&c->ctrs, RC_CTR_QUEUE_ENQUEUED, n - full);
+		rc_ctr_add(&c->ctrs, RC_CTR_CAPTURE_COPIED, n - qfail);
+	rc_ctr_add(&c->ctrs, RC_CTR_QUEUE_ENQUEUED, n - qfail);
 	rc_ctr_add(&c->ctrs, RC_CTR_QUEUE_FULL, full);
+	rc_ctr_add(&c->ctrs, RC_CTR_OVERFLOW_LOST, spill_lost);
+	rc_ctr_add(&c->ctrs, RC_CTR_DISK_FULL_QUEUE, disk_full);
 	rc_ctr_inc(&c->ctrs, RC_CTR_CAPTURE_BLOCKS);
 }
 
@@ -497,6 +517,7 @@ int rc_live_start(struct rc_live **out, const struct rc_live_config *cfg, char *
 		rcfg.filter_len = ninsns;
 		rcfg.index = (uint8_t)i;
 		c->live = l;
+		c->index = i;
 		c->cpu = cfg->cpus[i];
 		c->queues = &l->queues[i * cfg->ndecoders];
 		rc = rc_ring_open(&c->ring, &rcfg, err, errlen);
