@@ -793,8 +793,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 				   : o->write_rotate_secs ? "-G"
 							  : "-W");
 	if (!o->overflow_dir && o->overflow_opts)
-		return usage_error("%s needs --overflow DIR",
-				   "--overflow-file-size or --overflow-files");
+		return usage_error("%s go with --overflow DIR",
+				   "--overflow-file-size and --overflow-files");
 	if (!o->ifname && (o->write_path || o->overflow_dir || o->micro))
 		return usage_error("%s: writing pcap files is for live capture (-i IFACE)",
 				   o->write_path     ? "-w"
