@@ -145,7 +145,11 @@ struct rc_live_config {
 	struct rc_pcapw *disk;	   /* -w: every captured packet; NULL: none */
 	struct rc_pcapw *overflow; /* --overflow: packets whose decoder's queue is full (else
 				      lost, queue.full) */
+	bool flow_views;	   /* decoders publish their busiest flows (rc_live_flows) */
 };
+
+/* Flows each decoder's view holds at most (see rc_live_flows). */
+#define RC_LIVE_TOP_FLOWS 1000
 
 struct rc_pcapw;
 struct rc_live;
@@ -186,6 +190,21 @@ const struct rc_record_sink *rc_live_decoder_sink(const struct rc_live *l, int i
  * bytes in use now and its capacity. Any thread, lock-free. */
 void rc_live_queue_stats(const struct rc_live *l, int ring, int decoder, uint64_t *enqueued,
 			 uint64_t *full, size_t *used, size_t *capacity);
+
+/*
+ * The n live flows with the most wire bytes, as a JSON array of flow records, from the views the
+ * decoders publish once a second (cfg.flow_views; at most RC_LIVE_TOP_FLOWS each). Read under
+ * RCU: never waits on a decoder. Any thread, while the engine runs.
+ */
+void rc_live_flows(const struct rc_live *l, unsigned n, FILE *f);
+
+/*
+ * Swap the BPF filter on every ring (NULL: none) without a restart: frames already in a ring
+ * stay; every frame the kernel takes after this returns passed the new filter. 0, or a negative
+ * errno with err filled (a filter that does not compile changes nothing). Any one thread at a
+ * time, while the engine runs (not during rc_live_stop).
+ */
+int rc_live_set_filter(struct rc_live *l, struct rc_filter *filter, char *err, size_t errlen);
 
 /* Free everything (after rc_live_stop); NULL is allowed. */
 void rc_live_free(struct rc_live *l);

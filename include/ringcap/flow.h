@@ -122,6 +122,12 @@ void rc_flow_table_expire(struct rc_flow_table *t, uint64_t now_ns);
  */
 void rc_flow_table_flush(struct rc_flow_table *t);
 
+/*
+ * The (at most) n live flows with the most wire bytes (both directions), most first, as records
+ * (end_reason EOF: still live) into out. Returns how many. O(flows * log n); owner thread.
+ */
+size_t rc_flow_table_top(const struct rc_flow_table *t, struct rc_flow_record *out, size_t n);
+
 /* Live flows and bytes of flow state in use. */
 size_t rc_flow_table_active(const struct rc_flow_table *t);
 size_t rc_flow_table_memory(const struct rc_flow_table *t);

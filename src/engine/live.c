@@ -24,12 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <urcu/urcu-bp.h>
 
 #include "ringcap/assert.h"
 #include "ringcap/dispatch.h"
 #include "ringcap/engine.h"
 #include "ringcap/pcapw.h"
 #include "ringcap/spsc.h"
+
+#define STATS_PERIOD_NS 250000000u
 
 /* How a record carries its frame; REC_LAST marks a queue's last reference into a ring block. */
 enum { REC_COPY = 1, REC_REF = 2, REC_LAST = 4 };
@@ -64,6 +67,19 @@ struct capture {
 	bool started;
 };
 
+/*
+ * A decoder's view of its busiest live flows, for the stats socket: published once a second by
+ * the decoder with an atomic pointer swap and read by the stats thread inside an RCU read-side
+ * critical section (liburcu, bulletproof flavour); the replaced view is freed after a grace
+ * period by call_rcu, so the reader never locks against the decoder and the decoder never waits
+ * for the reader.
+ */
+struct flow_top {
+	struct rcu_head rcu;
+	size_t n;
+	struct rc_flow_record rec[];
+};
+
 struct decoder {
 	/*
 	 * Sleeping without missing a wake-up (an eventcount): the decoder announces `sleeping`,
@@ -79,6 +95,8 @@ struct decoder {
 	int index;
 	struct rc_worker worker;
 	struct rc_record_sink sink;
+	struct flow_top *top; /* RCU-published; NULL until the first view */
+	uint64_t next_top_ns;
 	pthread_t thread;
 	bool started, worker_ready;
 };
@@ -283,7 +301,9 @@ static void *capture_main(void *arg)
 {
 	struct capture *c = arg;
 	struct rc_live *l = c->live;
-	uint64_t next_stats = now_ns(CLOCK_MONOTONIC) + 1000000000u;
+	/* The kernel's counts are folded in 4 times a second: pcap-stats on the stats socket
+	 * is at most 250 ms old (reading them resets them, so only this thread may). */
+	uint64_t next_stats = now_ns(CLOCK_MONOTONIC) + STATS_PERIOD_NS;
 
 	while (!atomic_load_explicit(&l->stop_capture, memory_order_acquire)) {
 		if (walk_ready(c) == 0) {
@@ -298,7 +318,7 @@ static void *capture_main(void *arg)
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		if (now >= next_stats) {
 			refresh_stats(c);
-			next_stats = now + 1000000000u;
+			next_stats = now + STATS_PERIOD_NS;
 		}
 	}
 
@@ -421,6 +441,29 @@ static void decoder_sleep(struct decoder *d, int ms)
 	atomic_store_explicit(&d->sleeping, 0, memory_order_relaxed);
 }
 
+static void free_top(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct flow_top, rcu));
+}
+
+/* Publish a new view of this decoder's busiest flows, at most once a second (decoder only). */
+static void maybe_publish_top(struct decoder *d)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	if (!d->live->cfg.flow_views || now < d->next_top_ns)
+		return;
+	d->next_top_ns = now + 1000000000u;
+	size_t want = rc_flow_table_active(d->worker.flows);
+	want = want < RC_LIVE_TOP_FLOWS ? want : RC_LIVE_TOP_FLOWS;
+	struct flow_top *t = malloc(sizeof(*t) + want * sizeof(t->rec[0]));
+	if (!t)
+		return;
+	t->n = rc_flow_table_top(d->worker.flows, t->rec, want);
+	struct flow_top *old = __atomic_exchange_n(&d->top, t, __ATOMIC_ACQ_REL);
+	if (old)
+		urcu_bp_call_rcu(&old->rcu, free_top);
+}
+
 static void *decoder_main(void *arg)
 {
 	struct decoder *d = arg;
@@ -431,6 +474,7 @@ static void *decoder_main(void *arg)
 	for (;;) {
 		if (drain_once(d, 256)) {
 			idle = 0;
+			maybe_publish_top(d);
 			continue;
 		}
 		if (atomic_load_explicit(&l->captures_done, memory_order_acquire)) {
@@ -446,6 +490,7 @@ static void *decoder_main(void *arg)
 			continue;
 		}
 		decoder_sleep(d, 100);
+		maybe_publish_top(d);
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		if (now >= next_expire) {
 			rc_flow_table_expire(d->worker.flows, now_ns(CLOCK_REALTIME));
@@ -653,11 +698,80 @@ const struct rc_record_sink *rc_live_decoder_sink(const struct rc_live *l, int i
 	return &l->decoders[i].sink;
 }
 
+static uint64_t record_bytes(const struct rc_flow_record *r)
+{
+	return r->orig.wire_bytes + r->resp.wire_bytes;
+}
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+	uint64_t x = record_bytes(a), y = record_bytes(b);
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void rc_live_flows(const struct rc_live *l, unsigned n, FILE *f)
+{
+	int nd = l->cfg.ndecoders;
+	size_t cap = (size_t)n * (size_t)nd, k = 0;
+	struct rc_flow_record *all = cap ? malloc(cap * sizeof(*all)) : NULL;
+	if (!all) {
+		fputs("[]", f);
+		return;
+	}
+	urcu_bp_read_lock();
+	for (int i = 0; i < nd; i++) {
+		const struct flow_top *t = __atomic_load_n(&l->decoders[i].top, __ATOMIC_ACQUIRE);
+		size_t m = t ? (t->n < n ? t->n : n) : 0;
+		if (m)
+			memcpy(&all[k], t->rec, m * sizeof(*all));
+		k += m;
+	}
+	urcu_bp_read_unlock();
+	qsort(all, k, sizeof(*all), by_bytes_desc);
+	fputc('[', f);
+	char buf[2048];
+	for (size_t i = 0; i < k && i < n; i++) {
+		size_t len = rc_flow_record_json(&all[i], buf, sizeof(buf));
+		if (len && buf[len - 1] == '\n')
+			len--; /* a record is a line; here it is an array element */
+		fprintf(f, "%s%.*s", i ? "," : "", (int)len, buf);
+	}
+	fputc(']', f);
+	free(all);
+}
+
+int rc_live_set_filter(struct rc_live *l, struct rc_filter *filter, char *err, size_t errlen)
+{
+	const void *insns = NULL;
+	uint16_t ninsns = 0;
+	if (filter) {
+		int rc = rc_filter_program(filter, RC_LINK_EN10MB, &insns, &ninsns, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	for (int i = 0; i < l->cfg.nrings; i++) {
+		int rc = rc_ring_set_filter(l->captures[i].ring, insns, ninsns);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot attach the filter to ring %d: %s", i,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 void rc_live_free(struct rc_live *l)
 {
 	if (!l)
 		return;
 	RC_ASSERT(l->stopped || !l->captures || !l->decoders);
+	if (l->decoders) {
+		/* No reader is left (the stats thread stopped first): free the views, and wait for
+		 * the replaced ones handed to call_rcu. */
+		for (int i = 0; i < l->cfg.ndecoders; i++)
+			free(l->decoders[i].top);
+		urcu_bp_barrier();
+	}
 	if (l->captures)
 		for (int i = 0; i < l->cfg.nrings; i++)
 			/* Decoders are joined: nothing reads the held blocks any more. */

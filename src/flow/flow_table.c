@@ -669,6 +669,61 @@ void rc_flow_table_flush(struct rc_flow_table *t)
 	memset(t->frags, 0, (t->frag_mask + 1) * sizeof(*t->frags));
 }
 
+static uint64_t flow_wire_bytes(const struct rc_flow *f)
+{
+	return f->dir[0].wire_bytes + f->dir[1].wire_bytes;
+}
+
+/* Restore the min-heap (fewest bytes at the root) below index i. */
+static void top_sift_down(const struct rc_flow **h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t m = i, l = 2 * i + 1, r = l + 1;
+		if (l < n && flow_wire_bytes(h[l]) < flow_wire_bytes(h[m]))
+			m = l;
+		if (r < n && flow_wire_bytes(h[r]) < flow_wire_bytes(h[m]))
+			m = r;
+		if (m == i)
+			return;
+		const struct rc_flow *x = h[i];
+		h[i] = h[m];
+		h[m] = x;
+		i = m;
+	}
+}
+
+size_t rc_flow_table_top(const struct rc_flow_table *t, struct rc_flow_record *out, size_t n)
+{
+	const struct rc_flow **h = n ? malloc(n * sizeof(*h)) : NULL;
+	size_t k = 0;
+
+	if (!h)
+		return 0;
+	for (int c = 0; c < RC_FLOW_TO__COUNT; c++)
+		for (const struct rc_flow *f = t->lru[c].head; f; f = f->next) {
+			if (k < n) {
+				h[k++] = f;
+				if (k == n)
+					for (size_t i = n / 2; i-- > 0;)
+						top_sift_down(h, n, i);
+			} else if (flow_wire_bytes(f) > flow_wire_bytes(h[0])) {
+				h[0] = f;
+				top_sift_down(h, n, 0);
+			}
+		}
+	if (k < n)
+		for (size_t i = k / 2; i-- > 0;)
+			top_sift_down(h, k, i);
+	/* pop the smallest to the end: out[] ends up most bytes first */
+	for (size_t m = k; m > 0; m--) {
+		rc_flow_record_fill(&out[m - 1], h[0], RC_FLOW_END_EOF);
+		h[0] = h[m - 1];
+		top_sift_down(h, m - 1, 0);
+	}
+	free(h);
+	return k;
+}
+
 /* Live flows. Owner thread (other threads read the flow.active gauge). */
 size_t rc_flow_table_active(const struct rc_flow_table *t)
 {

@@ -844,6 +844,53 @@ static void test_json_worst_case_fits(void **state)
 	assert_int_equal(buf[n - 1], '\n');
 }
 
+/* rc_flow_table_top: the n flows with the most wire bytes, most first, whatever their state. */
+static void test_top_flows(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(0);
+	struct rc_flow_record top[8];
+	uint64_t want[50];
+
+	assert_int_equal(rc_flow_table_top(f->t, top, 8), 0);
+	/* 50 UDP flows; flow i gets a packet count from a scrambled order, sizes differ too */
+	for (int i = 0; i < 50; i++) {
+		struct conv c = conv4(17);
+		c.ap = (uint16_t)(1000 + i);
+		int npkts = 1 + (i * 37) % 50;
+		want[i] = 0;
+		for (int k = 0; k < npkts; k++) {
+			pkt(f, &c, 1000000000ull + (uint64_t)(i * 100 + k), A2B, 0, 0, 0,
+			    (uint32_t)(10 + i));
+			want[i] += 20 + 8 + 10 + (uint64_t)i + 14;
+		}
+	}
+	size_t n = rc_flow_table_top(f->t, top, 8);
+	assert_int_equal(n, 8);
+	for (size_t k = 0; k < n; k++) {
+		uint64_t bytes = top[k].orig.wire_bytes + top[k].resp.wire_bytes;
+		assert_int_equal(bytes, want[top[k].orig_p - 1000]);
+		if (k)
+			assert_true(bytes <=
+				    top[k - 1].orig.wire_bytes + top[k - 1].resp.wire_bytes);
+		/* nothing left out weighs more than the last one kept */
+		for (int i = 0; i < 50; i++) {
+			bool kept = false;
+			for (size_t j = 0; j < n; j++)
+				kept |= top[j].orig_p == 1000 + i;
+			if (!kept)
+				assert_true(want[i] <= top[n - 1].orig.wire_bytes);
+		}
+	}
+	/* fewer flows than asked: all of them, sorted */
+	struct rc_flow_record all[64];
+	assert_int_equal(rc_flow_table_top(f->t, all, 64), 50);
+	for (int k = 1; k < 50; k++)
+		assert_true(all[k].orig.wire_bytes <= all[k - 1].orig.wire_bytes);
+	assert_int_equal(rc_flow_table_active(f->t), 50); /* read only */
+	fx_free(f);
+}
+
 static void test_end_names(void **state)
 {
 	(void)state;
@@ -858,6 +905,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_sf_counts_and_history),
+		cmocka_unit_test(test_top_flows),
 		cmocka_unit_test(test_closed_retires_promptly),
 		cmocka_unit_test(test_udp_symmetry),
 		cmocka_unit_test(test_udp_one_way_is_s0),

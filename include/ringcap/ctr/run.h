@@ -20,4 +20,11 @@
 	  "Packets that the BPF filter rejected")                                             \
 	X(RECORDS_FLOWS, "records.flows", RC_COUNTER, "records", "Flow records written")      \
 	X(RECORDS_WRITE_ERRORS, "records.write_errors", RC_COUNTER, "records",                \
-	  "Flow records that could not be written (disk full, closed pipe ...)")
+	  "Flow records that could not be written (disk full, closed pipe ...)")              \
+	X(QUEUE_DEPTH, "queue.depth", RC_GAUGE, "bytes",                                      \
+	  "Bytes waiting in the ring-to-decoder queues now (live)")                           \
+	X(MEM_ALLOCATED, "mem.allocated", RC_GAUGE, "bytes",                                  \
+	  "Bytes the process has allocated (jemalloc stats.allocated; 0 without jemalloc)")   \
+	X(MEM_RESIDENT, "mem.resident", RC_GAUGE, "bytes",                                    \
+	  "Bytes of physical memory the allocator holds (jemalloc stats.resident; 0 without " \
+	  "jemalloc)")
