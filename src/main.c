@@ -22,6 +22,7 @@
 #include "ringcap/flow.h"
 #include "ringcap/report.h"
 #include "ringcap/ring.h"
+#include "ringcap/statsd.h"
 
 #ifndef RINGCAP_VERSION
 #define RINGCAP_VERSION "0.1.0"
@@ -63,6 +64,13 @@ static const char usage_text[] =
 	"                          and a block goes back when they are done with it; a capture\n"
 	"                          thread holds at most half of its ring, then copies.\n"
 	"      --duration SEC      Stop after SEC seconds (default: run until SIGINT or SIGTERM).\n"
+	"      --stats-socket PATH Serve counters, pc.stats(), the busiest flows, Prometheus text\n"
+	"                          and filter changes on a unix socket (default\n"
+	"                          /run/ringcap/ringcap.sock; read it with ringcap-stat). A\n"
+	"                          socket another ringcap serves is refused: with this option\n"
+	"                          the capture does not start; at the default path it runs\n"
+	"                          without a socket, with a warning.\n"
+	"      --no-stats-socket   No stats socket.\n"
 	"      --stats-interval S  Print a one-line live view every S seconds (default 1 when\n"
 	"                          standard error is a terminal, else none; 0 turns it off).\n"
 	"\n"
@@ -230,6 +238,8 @@ struct options {
 	uint64_t overflow_max_bytes;		     /* --overflow-file-size */
 	uint32_t overflow_max_files;		     /* --overflow-files */
 	bool overflow_opts;			     /* either of those two given */
+	const char *stats_socket;		     /* NULL: the default path */
+	bool no_stats_socket;
 };
 
 static int parse_size(const char *s, uint64_t *out)
@@ -424,6 +434,8 @@ enum {
 	OPT_OVERFLOW,
 	OPT_OVERFLOW_FILE_SIZE,
 	OPT_OVERFLOW_FILES,
+	OPT_STATS_SOCKET,
+	OPT_NO_STATS_SOCKET,
 	OPT_DURATION,
 	OPT_STATS_INTERVAL,
 };
@@ -518,6 +530,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"overflow", required_argument, NULL, OPT_OVERFLOW},
 		{"overflow-file-size", required_argument, NULL, OPT_OVERFLOW_FILE_SIZE},
 		{"overflow-files", required_argument, NULL, OPT_OVERFLOW_FILES},
+		{"stats-socket", required_argument, NULL, OPT_STATS_SOCKET},
+		{"no-stats-socket", no_argument, NULL, OPT_NO_STATS_SOCKET},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 		{"help", no_argument, NULL, 'h'},
@@ -750,6 +764,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_OVERFLOW:
 			o->overflow_dir = optarg;
 			break;
+		case OPT_STATS_SOCKET:
+			if (!*optarg)
+				return usage_error("%s", "--stats-socket needs a path");
+			o->stats_socket = optarg;
+			break;
+		case OPT_NO_STATS_SOCKET:
+			o->no_stats_socket = true;
+			break;
 		case OPT_DURATION:
 			if (parse_seconds(optarg, &o->duration) < 0)
 				return usage_error("bad --duration '%s': give seconds", optarg);
@@ -795,6 +817,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (!o->overflow_dir && o->overflow_opts)
 		return usage_error("%s go with --overflow DIR",
 				   "--overflow-file-size and --overflow-files");
+	if (o->stats_socket && o->no_stats_socket)
+		return usage_error("%s", "give --stats-socket PATH or --no-stats-socket, not both");
+	if (!o->ifname && (o->stats_socket || o->no_stats_socket))
+		return usage_error("%s", "the stats socket is for live capture (-i IFACE)");
 	if (!o->ifname && (o->write_path || o->overflow_dir || o->micro))
 		return usage_error("%s: writing pcap files is for live capture (-i IFACE)",
 				   o->write_path     ? "-w"
@@ -1233,16 +1259,155 @@ static void fold_writer(struct rc_ctrs *t, const struct rc_pcapw_stats *st, bool
 	}
 }
 
-/* Every counter of a live run now: threads and writers. */
+/* jemalloc's control interface, when the allocator is jemalloc (release builds). */
+extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+	__attribute__((weak));
+
+/* The allocator's gauges: mem.allocated and mem.resident (0 without jemalloc). */
+static void memory_gauges(struct rc_ctrs *t)
+{
+	uint64_t epoch = 1;
+	size_t v = 0, len = sizeof(v), elen = sizeof(epoch);
+	if (!mallctl || mallctl("epoch", &epoch, &elen, &epoch, sizeof(epoch)) != 0)
+		return;
+	if (mallctl("stats.allocated", &v, &len, NULL, 0) == 0)
+		t->v[RC_CTR_MEM_ALLOCATED] = v;
+	len = sizeof(v);
+	if (mallctl("stats.resident", &v, &len, NULL, 0) == 0)
+		t->v[RC_CTR_MEM_RESIDENT] = v;
+}
+
+/* Every counter of a live run now: threads, writers, queue depth, allocator. */
 static void live_totals(const struct rc_live *l, struct rc_pcapw *const w[2], struct rc_ctrs *t)
 {
 	rc_live_totals(l, t);
+	for (int r = 0; r < rc_live_nrings(l); r++)
+		for (int d = 0; d < rc_live_ndecoders(l); d++) {
+			uint64_t enq, full;
+			size_t used, cap;
+			rc_live_queue_stats(l, r, d, &enq, &full, &used, &cap);
+			t->v[RC_CTR_QUEUE_DEPTH] += used;
+		}
+	memory_gauges(t);
 	for (int i = 0; i < 2; i++)
 		if (w[i]) {
 			struct rc_pcapw_stats st;
 			rc_pcapw_stats(w[i], &st);
 			fold_writer(t, &st, i == 1);
 		}
+}
+
+/* What the stats socket reads: the engine once it runs (published by the control thread). */
+struct stats_ctx {
+	struct rc_live *live; /* atomic: NULL until the rings are up */
+	struct rc_pcapw *const *writers;
+	char *filter; /* the expression in force; the stats thread's alone once it runs */
+	uint32_t snaplen;
+};
+
+static struct rc_live *stats_live(void *arg)
+{
+	struct stats_ctx *c = arg;
+	return __atomic_load_n(&c->live, __ATOMIC_ACQUIRE);
+}
+
+static void stats_totals(void *arg, struct rc_ctrs *out)
+{
+	struct rc_live *l = stats_live(arg);
+	if (l)
+		live_totals(l, ((struct stats_ctx *)arg)->writers, out);
+}
+
+static void stats_detail(void *arg, FILE *f)
+{
+	struct rc_live *l = stats_live(arg);
+	if (l)
+		live_json(f, l);
+}
+
+static void stats_pcap(void *arg, uint64_t *recv, uint64_t *drop, int64_t *ifdrop)
+{
+	struct rc_live *l = stats_live(arg);
+	struct rc_ctrs t = {0};
+	*ifdrop = -1;
+	if (l) {
+		rc_live_totals(l, &t);
+		*ifdrop = rc_live_ifdropped(l);
+	}
+	*recv = t.v[RC_CTR_PCAP_RECEIVED];
+	*drop = t.v[RC_CTR_PCAP_DROPPED];
+}
+
+static void stats_flows(void *arg, unsigned n, FILE *f)
+{
+	struct rc_live *l = stats_live(arg);
+	if (l)
+		rc_live_flows(l, n, f);
+	else
+		fputs("[]", f);
+}
+
+static int stats_set_filter(void *arg, const char *expr, char *err, size_t errlen)
+{
+	struct stats_ctx *c = arg;
+	struct rc_live *l = stats_live(arg);
+	struct rc_filter *f = NULL;
+	if (!l) {
+		snprintf(err, errlen, "the capture is not running yet");
+		return -1;
+	}
+	char *copy = strdup(expr);
+	if (!copy || rc_filter_new(&f, expr, c->snaplen) < 0) {
+		free(copy);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = rc_live_set_filter(l, f, err, errlen);
+	rc_filter_free(f); /* the kernel holds its own copy of the program */
+	if (rc < 0) {
+		free(copy);
+		return -1;
+	}
+	free(c->filter);
+	c->filter = copy;
+	return 0;
+}
+
+static const char *stats_get_filter(void *arg)
+{
+	return ((struct stats_ctx *)arg)->filter;
+}
+
+/* Start the stats socket: -1 go on (*out may stay NULL: none), else an exit status. */
+static int start_stats(const struct options *o, struct stats_ctx *ctx, struct rc_statsd **out)
+{
+	static const struct rc_statsd_ops ops_template = {
+		.totals = stats_totals,
+		.detail = stats_detail,
+		.pcap_stats = stats_pcap,
+		.flows = stats_flows,
+		.set_filter = stats_set_filter,
+		.get_filter = stats_get_filter,
+	};
+	*out = NULL;
+	if (o->no_stats_socket)
+		return -1;
+	struct rc_statsd_ops ops = ops_template;
+	ops.arg = ctx;
+	struct rc_statsd_config cfg = {
+		.path = o->stats_socket ? o->stats_socket : RC_STATSD_DEFAULT_PATH,
+	};
+	char err[512];
+	if (rc_statsd_start(out, &cfg, &ops, err, sizeof(err)) == 0)
+		return -1;
+	*out = NULL;
+	if (o->stats_socket) {
+		fprintf(stderr, "ringcap: --stats-socket: %s\n", err);
+		return RC_EXIT_OPEN;
+	}
+	/* The default path is a convenience: without it the capture still runs. */
+	fprintf(stderr, "ringcap: warning: no stats socket: %s\n", err);
+	return -1;
 }
 
 static int run_live(struct options *o, struct rc_filter *filter)
@@ -1254,8 +1419,23 @@ static int run_live(struct options *o, struct rc_filter *filter)
 	rc = open_writers(o, &writers[0], &writers[1]);
 	if (rc >= 0)
 		return rc;
+	struct stats_ctx sctx = {
+		.writers = writers,
+		.filter = o->filter ? strdup(o->filter) : NULL,
+		.snaplen = o->snaplen ? o->snaplen : RC_MAX_CAPLEN,
+	};
+	struct rc_statsd *statsd;
+	rc = start_stats(o, &sctx, &statsd);
+	if (rc >= 0) {
+		rc_pcapw_close(writers[0], NULL);
+		rc_pcapw_close(writers[1], NULL);
+		free(sctx.filter);
+		return rc;
+	}
 	FILE *flows = open_flows(o, &rc);
 	if (rc) {
+		rc_statsd_stop(statsd);
+		free(sctx.filter);
 		rc_pcapw_close(writers[0], NULL);
 		rc_pcapw_close(writers[1], NULL);
 		return rc;
@@ -1286,6 +1466,7 @@ static int run_live(struct options *o, struct rc_filter *filter)
 		.flows_out = flows,
 		.disk = writers[0],
 		.overflow = writers[1],
+		.flow_views = statsd != NULL,
 	};
 	memcpy(cfg.cpus, o->cpus, sizeof(cfg.cpus));
 
@@ -1296,11 +1477,14 @@ static int run_live(struct options *o, struct rc_filter *filter)
 	if (e < 0) {
 		fprintf(stderr, "ringcap: %s\n", err);
 		close_flows(o, flows, 0);
+		rc_statsd_stop(statsd);
+		free(sctx.filter);
 		rc_pcapw_close(writers[0], NULL);
 		rc_pcapw_close(writers[1], NULL);
 		return e == -EINVAL && filter && rc_filter_last_error(filter) ? RC_EXIT_USAGE
 									      : RC_EXIT_OPEN;
 	}
+	__atomic_store_n(&sctx.live, l, __ATOMIC_RELEASE);
 	/* The ready line: every ring is bound; tests and scripts wait for it. */
 	fprintf(stderr, "ringcap: capturing on %s: %d ring%s (%s), %d decoder%s%s%s\n", o->ifname,
 		o->nrings, o->nrings == 1 ? "" : "s", rc_live_describe(l), o->ndecoders,
@@ -1327,6 +1511,8 @@ static int run_live(struct options *o, struct rc_filter *filter)
 			last_line = now;
 		}
 	}
+	rc_statsd_stop(statsd); /* no reader of the engine is left: it may stop and be freed */
+	free(sctx.filter);
 	rc_live_stop(l);
 	/* Producers are joined: the writers write what is queued and close their last files. */
 	struct rc_pcapw_stats wst[2] = {0};
