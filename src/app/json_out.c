@@ -1,4 +1,5 @@
 /* JSON text for the app-layer records: numbers, times, and strings escaped whatever their bytes. */
+#include "ringcap/utf8.h"
 #include "json_out.h"
 
 void jout_secs(struct jout *o, uint64_t ns, unsigned digits)
@@ -16,42 +17,6 @@ void jout_secs(struct jout *o, uint64_t ns, unsigned digits)
 	}
 	o->p[o->pos++] = '.';
 	jout_raw(o, frac, digits);
-}
-
-/*
- * Length of the valid UTF-8 sequence starting at p (n bytes available), or 0 (RFC 3629: no
- * overlong forms, no surrogates, nothing past U+10FFFF).
- */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	uint8_t b = p[0];
-	uint8_t lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (b >= 0xc2 && b <= 0xdf)
-		len = 2;
-	else if (b >= 0xe0 && b <= 0xef)
-		len = 3;
-	else if (b >= 0xf0 && b <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	if (b == 0xe0)
-		lo = 0xa0;
-	else if (b == 0xed)
-		hi = 0x9f;
-	else if (b == 0xf0)
-		lo = 0x90;
-	else if (b == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
 }
 
 void jout_str(struct jout *o, const char *s, size_t n)
@@ -77,7 +42,7 @@ void jout_str(struct jout *o, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		size_t u = b >= 0x80 ? utf8_len(p + i, n - i) : 0;
+		size_t u = b >= 0x80 ? rc_utf8_len(p + i, n - i) : 0;
 		if (u) {
 			jout_raw(o, s + i, u);
 			i += u;

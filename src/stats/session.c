@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "ringcap/assert.h"
+#include "ringcap/utf8.h"
 #include "ringcap/report.h"
 #include "statsd_internal.h"
 
@@ -37,32 +38,6 @@ void rc_statsd_sess_fini(struct rc_statsd_sess *s)
 
 /* ---- JSON ---- */
 
-/* Length of the valid UTF-8 sequence at p (n bytes there), or 0 (RFC 3629). */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	uint8_t b = p[0], lo = 0x80, hi = 0xbf;
-	size_t len = b >= 0xc2 && b <= 0xdf   ? 2
-		     : b >= 0xe0 && b <= 0xef ? 3
-		     : b >= 0xf0 && b <= 0xf4 ? 4
-					      : 0;
-	if (len == 0 || n < len)
-		return 0;
-	if (b == 0xe0)
-		lo = 0xa0;
-	else if (b == 0xed)
-		hi = 0x9f;
-	else if (b == 0xf0)
-		lo = 0x90;
-	else if (b == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 void rc_statsd_json_str(FILE *f, const char *str, size_t n)
 {
 	const uint8_t *p = (const uint8_t *)str;
@@ -79,7 +54,7 @@ void rc_statsd_json_str(FILE *f, const char *str, size_t n)
 		if (i == n)
 			break;
 		uint8_t b = p[i];
-		size_t u = b >= 0x80 ? utf8_len(p + i, n - i) : 0;
+		size_t u = b >= 0x80 ? rc_utf8_len(p + i, n - i) : 0;
 		if (u) {
 			fwrite(p + i, 1, u, f);
 			i += u;
