@@ -87,6 +87,9 @@ static const char usage_text[] =
 	"                          each name gets a sequence number before .pcap:\n"
 	"                          cap.pcap -> cap-000000.pcap, cap-000001.pcap ...\n"
 	"      --micro             Microsecond timestamps (for tools that need them).\n"
+	"      --write-buffer SIZE Queue from each capture thread to a writer (-w, --overflow):\n"
+	"                          default 256M (2G shared past 8 rings, 64M at least), so a\n"
+	"                          disk that pauses while the kernel writes back costs no packet.\n"
 	"      --overflow DIR      When a decoder's queue is full, write the packet to pcap files\n"
 	"                          in DIR (overflow-<time>-<n>.pcap) instead of losing it; "
 	"process\n"
@@ -238,7 +241,8 @@ struct options {
 	uint64_t overflow_max_bytes;		     /* --overflow-file-size */
 	uint32_t overflow_max_files;		     /* --overflow-files */
 	bool overflow_opts;			     /* either of those two given */
-	const char *stats_socket;		     /* NULL: the default path */
+	uint64_t write_buffer; /* --write-buffer: bytes per ring of each writer's queue; 0: auto */
+	const char *stats_socket; /* NULL: the default path */
 	bool no_stats_socket;
 };
 
@@ -435,6 +439,7 @@ enum {
 	OPT_OVERFLOW_FILE_SIZE,
 	OPT_OVERFLOW_FILES,
 	OPT_STATS_SOCKET,
+	OPT_WRITE_BUFFER,
 	OPT_NO_STATS_SOCKET,
 	OPT_DURATION,
 	OPT_STATS_INTERVAL,
@@ -531,6 +536,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"overflow-file-size", required_argument, NULL, OPT_OVERFLOW_FILE_SIZE},
 		{"overflow-files", required_argument, NULL, OPT_OVERFLOW_FILES},
 		{"stats-socket", required_argument, NULL, OPT_STATS_SOCKET},
+		{"write-buffer", required_argument, NULL, OPT_WRITE_BUFFER},
 		{"no-stats-socket", no_argument, NULL, OPT_NO_STATS_SOCKET},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
@@ -764,6 +770,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_OVERFLOW:
 			o->overflow_dir = optarg;
 			break;
+		case OPT_WRITE_BUFFER:
+			if (parse_size(optarg, &o->write_buffer) < 0 ||
+			    o->write_buffer < (1u << 20) || o->write_buffer > (64ull << 30))
+				return usage_error("bad --write-buffer '%s': give 1M to 64G",
+						   optarg);
+			break;
 		case OPT_STATS_SOCKET:
 			if (!*optarg)
 				return usage_error("%s", "--stats-socket needs a path");
@@ -821,6 +833,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return usage_error("%s", "give --stats-socket PATH or --no-stats-socket, not both");
 	if (!o->ifname && (o->stats_socket || o->no_stats_socket))
 		return usage_error("%s", "the stats socket is for live capture (-i IFACE)");
+	if (o->write_buffer && !o->write_path && !o->overflow_dir)
+		return usage_error("%s", "--write-buffer goes with -w FILE or --overflow DIR");
 	if (!o->ifname && (o->write_path || o->overflow_dir || o->micro))
 		return usage_error("%s: writing pcap files is for live capture (-i IFACE)",
 				   o->write_path     ? "-w"
@@ -1194,6 +1208,21 @@ static uint32_t iface_linktype(const char *ifname)
 	return type == 65534 || type == 519 ? RC_LINK_RAW : RC_LINK_EN10MB; /* NONE, RAWIP */
 }
 
+/*
+ * Bytes of each ring's queue into a writer: --write-buffer, else 256 MiB (2 GiB shared past 8
+ * rings, never under 64 MiB), as tcpdump -B 262144 holds: the disk pauses while the kernel writes
+ * back dirty pages, and the queue must ride that out at full speed.
+ */
+static size_t write_buffer_bytes(const struct options *o)
+{
+	if (o->write_buffer)
+		return (size_t)o->write_buffer;
+	uint64_t per = (2048ull << 20) / (uint64_t)o->nrings;
+	return (size_t)(per > (256ull << 20)  ? 256ull << 20
+			: per < (64ull << 20) ? 64ull << 20
+					      : per);
+}
+
 /* -w and --overflow writers, opened before the rings so a bad path fails at start. -1: go on. */
 static int open_writers(const struct options *o, struct rc_pcapw **disk, struct rc_pcapw **overflow)
 {
@@ -1203,6 +1232,7 @@ static int open_writers(const struct options *o, struct rc_pcapw **disk, struct 
 		.snaplen = o->snaplen ? o->snaplen : RC_MAX_CAPLEN,
 		.micro = o->micro,
 		.nproducers = o->nrings,
+		.queue_bytes = write_buffer_bytes(o),
 	};
 	*disk = *overflow = NULL;
 	if (o->write_path) {
