@@ -87,6 +87,11 @@ static const char usage_text[] =
 	"                          each name gets a sequence number before .pcap:\n"
 	"                          cap.pcap -> cap-000000.pcap, cap-000001.pcap ...\n"
 	"      --micro             Microsecond timestamps (for tools that need them).\n"
+	"      --no-direct-io      Write -w and --overflow files through the page cache. By\n"
+	"                          default they are written with O_DIRECT where the file system\n"
+	"                          takes it: no page-cache copy, which is most of the CPU that\n"
+	"                          writing at disk speed costs, and no capture data crowding the\n"
+	"                          cache.\n"
 	"      --write-buffer SIZE Queue from each capture thread to a writer (-w, --overflow):\n"
 	"                          default 256M (2G shared past 8 rings, 64M at least), so a\n"
 	"                          disk that pauses while the kernel writes back costs no packet.\n"
@@ -237,6 +242,7 @@ struct options {
 	uint64_t write_max_bytes;		     /* -C, in bytes */
 	uint32_t write_rotate_secs, write_max_files; /* -G, -W */
 	bool micro;				     /* --micro */
+	bool no_direct_io;			     /* --no-direct-io */
 	const char *overflow_dir;		     /* --overflow */
 	uint64_t overflow_max_bytes;		     /* --overflow-file-size */
 	uint32_t overflow_max_files;		     /* --overflow-files */
@@ -435,6 +441,7 @@ enum {
 	OPT_HTTP_BODIES,
 	OPT_DEBUG_DECODER_DELAY,
 	OPT_MICRO,
+	OPT_NO_DIRECT_IO,
 	OPT_OVERFLOW,
 	OPT_OVERFLOW_FILE_SIZE,
 	OPT_OVERFLOW_FILES,
@@ -532,6 +539,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"debug-decoder-delay-us", required_argument, NULL, OPT_DEBUG_DECODER_DELAY},
 		{"write", required_argument, NULL, 'w'},
 		{"micro", no_argument, NULL, OPT_MICRO},
+		{"no-direct-io", no_argument, NULL, OPT_NO_DIRECT_IO},
 		{"overflow", required_argument, NULL, OPT_OVERFLOW},
 		{"overflow-file-size", required_argument, NULL, OPT_OVERFLOW_FILE_SIZE},
 		{"overflow-files", required_argument, NULL, OPT_OVERFLOW_FILES},
@@ -767,6 +775,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_MICRO:
 			o->micro = true;
 			break;
+		case OPT_NO_DIRECT_IO:
+			o->no_direct_io = true;
+			break;
 		case OPT_OVERFLOW:
 			o->overflow_dir = optarg;
 			break;
@@ -835,6 +846,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return usage_error("%s", "the stats socket is for live capture (-i IFACE)");
 	if (o->write_buffer && !o->write_path && !o->overflow_dir)
 		return usage_error("%s", "--write-buffer goes with -w FILE or --overflow DIR");
+	if (o->no_direct_io && !o->write_path && !o->overflow_dir)
+		return usage_error("%s", "--no-direct-io goes with -w FILE or --overflow DIR");
 	if (!o->ifname && (o->write_path || o->overflow_dir || o->micro))
 		return usage_error("%s: writing pcap files is for live capture (-i IFACE)",
 				   o->write_path     ? "-w"
@@ -1231,6 +1244,7 @@ static int open_writers(const struct options *o, struct rc_pcapw **disk, struct 
 		.linktype = iface_linktype(o->ifname),
 		.snaplen = o->snaplen ? o->snaplen : RC_MAX_CAPLEN,
 		.micro = o->micro,
+		.buffered = o->no_direct_io,
 		.nproducers = o->nrings,
 		.queue_bytes = write_buffer_bytes(o),
 	};

@@ -23,7 +23,7 @@
  * files keep appearing. -W counts the files this writer created that are still on disk (the
  * current one included) and unlinks the oldest before opening one that would pass max_files.
  *
- * Errors never stop the writer and never reach the producers. Output goes through a 1 MiB stdio
+ * Errors never stop the writer and never reach the producers. Output goes through a 4 MiB stdio
  * buffer that the writer flushes itself before it would fill (and after ~100 ms without a flush,
  * so readers see data), so every flush settles a known set of packets: on success they count
  * in `packets`; on failure (ENOSPC, EFBIG, EIO ...) they count in `lost`, the file is cut back
@@ -31,6 +31,11 @@
  * new file cannot be opened at run time, packets count in `lost` until a retry succeeds (at the
  * next packet, at most once a second; with -G also without packets). So once rc_pcapw_close
  * returns, every packet the writer took from the queues is in exactly one of packets or lost.
+ *
+ * Disk: files are written with O_DIRECT (whole 4 KiB blocks from an aligned buffer, the last
+ * partial block through the page cache) unless the file system refuses it or `buffered` is set:
+ * the kernel then has no page-cache copy to make, which is most of the CPU that writing a
+ * file at disk speed costs. A flush still hands every byte to the kernel, as above.
  *
  * Threads: rc_pcapw_open and rc_pcapw_close from one control thread; rc_pcapw_put and
  * rc_pcapw_flush by producer p only (one thread per producer index); rc_pcapw_stats anywhere.
@@ -61,6 +66,8 @@ struct rc_pcapw_config {
 	uint32_t snaplen;     /* the files' snapshot length (0: 262144, the most allowed); bytes
 				 past it are not written */
 	bool micro;	      /* microsecond timestamps (default: nanosecond) */
+	bool buffered;	      /* write through the page cache (default: O_DIRECT where the file
+				 system takes it; see src/pcapio/direct_io.h) */
 	int nproducers;	      /* producer indices 0 .. nproducers-1 (1 .. RC_PCAPW_MAX_PRODUCERS) */
 	size_t queue_bytes;   /* bytes of each producer's queue (default 16 MiB when 0) */
 };

@@ -18,9 +18,10 @@
 #include "ringcap/pcapio.h"
 #include "ringcap/pcapw.h"
 #include "ringcap/spsc.h"
+#include "direct_io.h"
 
 #define PCAPW_MAGIC	 0x50434157u /* "PCAW" */
-#define IOBUF_BYTES	 (1u << 20)
+#define IOBUF_BYTES	 (4u << 20)
 #define DEFAULT_QUEUE	 (16u << 20)
 #define MAX_FILES	 1000000u
 #define BATCH		 1024 /* records taken from one queue before going to the next */
@@ -56,7 +57,8 @@ struct rc_pcapw {
 	uint32_t linktype;
 	bool rotating; /* any of -C, -G, -W: names get a sequence number */
 	bool micro;
-	pcap_t *pd; /* pcap_open_dead: linktype, snaplen and precision for pcap_dump */
+	bool direct; /* write with O_DIRECT where the file system takes it */
+	pcap_t *pd;  /* pcap_open_dead: linktype, snaplen and precision for pcap_dump */
 
 	pthread_t thread;
 	atomic_bool stop;
@@ -64,7 +66,8 @@ struct rc_pcapw {
 	/* The writer thread's own state (the control thread's until pthread_create). */
 	FILE *f; /* NULL: no file open (an open failed; retried later) */
 	pcap_dumper_t *dumper;
-	char *iobuf; /* the stdio buffer of every file, one at a time */
+	char *iobuf;	    /* the stdio buffer of every file, one at a time */
+	struct rc_dio *dio; /* what that buffer is flushed into (see direct_io.h) */
 	char name[PATH_MAX];
 	char part[PATH_MAX];
 	uint32_t seq;	     /* sequence number of the next file */
@@ -214,7 +217,7 @@ static int open_file(struct rc_pcapw *w, uint64_t now, char *err, size_t errlen)
 	RC_ASSERT(len + sizeof(PART_SUFFIX) <= sizeof(w->part));
 	memcpy(w->part, w->name, len);
 	memcpy(w->part + len, PART_SUFFIX, sizeof(PART_SUFFIX));
-	f = fopen(w->part, "wbe");
+	f = rc_dio_fopen(w->dio, w->part, w->direct);
 	if (f == NULL) {
 		e = errno;
 		snprintf(err, errlen, "%s: cannot create '%s': %s", w->what, w->part, strerror(e));
@@ -228,7 +231,7 @@ static int open_file(struct rc_pcapw *w, uint64_t now, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	/*
-	 * The 24-byte header lands in the empty 1 MiB buffer, so this cannot fail on I/O (libpcap
+	 * The 24-byte header lands in the empty 4 MiB buffer, so this cannot fail on I/O (libpcap
 	 * would then have closed f itself); only an unknown link type fails, and leaves f open.
 	 */
 	d = pcap_dump_fopen(w->pd, f);
@@ -265,14 +268,11 @@ static int open_file(struct rc_pcapw *w, uint64_t now, char *err, size_t errlen)
  */
 static void truncate_back(struct rc_pcapw *w)
 {
-	int fd = fileno(w->f);
-
 	/* pcap_dump writes nothing to a stream in error: clear it first. */
 	clearerr(w->f);
 	errno = EIO;
-	if (ftruncate(fd, (off_t)w->good_off) == 0 &&
-	    fseeko(w->f, (off_t)w->good_off, SEEK_SET) == 0 &&
-	    lseek(fd, 0, SEEK_CUR) == (off_t)w->good_off)
+	if (rc_dio_truncate(w->dio, w->good_off) == 0 &&
+	    fseeko(w->f, (off_t)w->good_off, SEEK_SET) == 0 && ftello(w->f) == (off_t)w->good_off)
 		return;
 	note_error(w, errno);
 	fclose(w->f);
@@ -457,6 +457,7 @@ static void free_writer(struct rc_pcapw *w)
 	if (w->pd != NULL)
 		pcap_close(w->pd);
 	free(w->iobuf);
+	rc_dio_free(w->dio);
 	free(w->path);
 	free(w->what);
 	w->magic = 0;
@@ -520,15 +521,18 @@ int rc_pcapw_open(struct rc_pcapw **out, const struct rc_pcapw_config *cfg, char
 	w->linktype = cfg->linktype;
 	w->rotating = cfg->max_bytes != 0 || cfg->rotate_secs != 0 || cfg->max_files != 0;
 	w->micro = cfg->micro;
+	w->direct = !cfg->buffered;
 	atomic_init(&w->stop, false);
 	w->path = strdup(cfg->path);
 	w->what = strdup(what);
 	w->iobuf = malloc(IOBUF_BYTES);
+	if (rc_dio_new(&w->dio, IOBUF_BYTES) != 0)
+		w->dio = NULL;
 	w->queues = calloc((size_t)w->nproducers, sizeof(*w->queues));
 	if (w->max_files != 0)
 		w->kept = calloc(w->max_files, sizeof(*w->kept));
-	if (w->path == NULL || w->what == NULL || w->iobuf == NULL || w->queues == NULL ||
-	    (w->max_files != 0 && w->kept == NULL))
+	if (w->path == NULL || w->what == NULL || w->iobuf == NULL || w->dio == NULL ||
+	    w->queues == NULL || (w->max_files != 0 && w->kept == NULL))
 		goto nomem_free;
 	w->pd = pcap_open_dead_with_tstamp_precision(linktype_to_dlt(w->linktype), (int)w->snaplen,
 						     cfg->micro ? PCAP_TSTAMP_PRECISION_MICRO
