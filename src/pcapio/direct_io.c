@@ -239,6 +239,7 @@ FILE *rc_dio_fopen(struct rc_dio *d, const char *path, bool direct)
 fail:
 	e = errno;
 	dio_close(d);
+	unlink(path); /* created above, and never written */
 	errno = e;
 	return NULL;
 }
