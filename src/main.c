@@ -202,13 +202,17 @@ static const char usage_text[] =
 
 static volatile sig_atomic_t stop_requested;
 
+/* Runs on the main thread only: every other thread blocks SIGINT and SIGTERM (see run_live). */
 static void on_signal(int sig)
 {
+	int saved = errno;
+
 	if (stop_requested) {
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}
 	stop_requested = 1;
+	errno = saved;
 }
 
 struct options {
@@ -1459,6 +1463,17 @@ static int run_live(struct options *o, struct rc_filter *filter)
 	int rc = live_defaults(o);
 	if (rc >= 0)
 		return rc;
+	/*
+	 * Every thread started from here on (writers, stats server, capture threads, decoders, and
+	 * the threads liburcu starts for them) inherits a mask that blocks SIGINT and SIGTERM, so
+	 * the handler runs on this thread alone; this thread unblocks them once the engine runs (a
+	 * signal that came meanwhile is delivered then). The early returns below end the process.
+	 */
+	sigset_t stop_signals, old_mask;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
 	struct rc_pcapw *writers[2]; /* -w, --overflow */
 	rc = open_writers(o, &writers[0], &writers[1]);
 	if (rc >= 0)
@@ -1518,6 +1533,7 @@ static int run_live(struct options *o, struct rc_filter *filter)
 	char err[512];
 	struct rc_live *l;
 	int e = rc_live_start(&l, &cfg, err, sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (e < 0) {
 		fprintf(stderr, "ringcap: %s\n", err);
 		close_flows(o, flows, 0);
