@@ -15,6 +15,7 @@ struct rc_dio {
 	int fd;	    /* the file; O_DIRECT while direct; -1 when no stream is open */
 	int fd_buf; /* the file again, read-write, no O_DIRECT: the partial block; -1 if !direct */
 	bool direct;
+	bool stale;   /* a write failed: buf's partial block may not be the file's any more */
 	uint64_t off; /* file offset of the next byte the stream hands over */
 	char *buf;  /* RC_DIO_ALIGN-aligned; [0, off % RC_DIO_ALIGN) is the file's partial block */
 	size_t cap; /* bytes of buf: a whole number of blocks */
@@ -111,31 +112,6 @@ static int write_blocks(struct rc_dio *d, size_t total)
 	return 0;
 }
 
-static ssize_t dio_write(void *cookie, const char *data, size_t size)
-{
-	struct rc_dio *d = cookie;
-	size_t done = 0;
-
-	while (done < size) {
-		size_t head = (size_t)(d->off % RC_DIO_ALIGN);
-		size_t n = size - done < d->cap - head ? size - done : d->cap - head;
-
-		if (!d->direct) {
-			/* Buffered from the start, or since direct I/O was refused. */
-			if (write_all(d->fd, data + done, size - done, d->off) != 0)
-				return -1;
-			d->off += size - done;
-			break;
-		}
-		memcpy(d->buf + head, data + done, n);
-		if (write_blocks(d, head + n) != 0)
-			return -1;
-		d->off += n;
-		done += n;
-	}
-	return (ssize_t)size;
-}
-
 /* Make `to` the stream's position: in direct mode, reload the partial block before it. */
 static int reposition(struct rc_dio *d, uint64_t to)
 {
@@ -153,7 +129,38 @@ static int reposition(struct rc_dio *d, uint64_t to)
 		memset(d->buf + k, 0, head - (size_t)k);
 	}
 	d->off = to;
+	d->stale = false;
 	return 0;
+}
+
+static ssize_t dio_write(void *cookie, const char *data, size_t size)
+{
+	struct rc_dio *d = cookie;
+	size_t done = 0;
+
+	if (d->stale && reposition(d, d->off) != 0)
+		return -1;
+
+	while (done < size) {
+		size_t head = (size_t)(d->off % RC_DIO_ALIGN);
+		size_t n = size - done < d->cap - head ? size - done : d->cap - head;
+
+		if (!d->direct) {
+			/* Buffered from the start, or since direct I/O was refused. */
+			if (write_all(d->fd, data + done, size - done, d->off) != 0)
+				return -1;
+			d->off += size - done;
+			break;
+		}
+		memcpy(d->buf + head, data + done, n);
+		if (write_blocks(d, head + n) != 0) {
+			d->stale = true;
+			return -1;
+		}
+		d->off += n;
+		done += n;
+	}
+	return (ssize_t)size;
 }
 
 static int dio_seek(void *cookie, off64_t *pos, int whence)
@@ -184,7 +191,7 @@ static int dio_seek(void *cookie, off64_t *pos, int whence)
 		errno = EINVAL;
 		return -1;
 	}
-	if ((uint64_t)to != d->off && reposition(d, (uint64_t)to) != 0)
+	if (((uint64_t)to != d->off || d->stale) && reposition(d, (uint64_t)to) != 0)
 		return -1;
 	*pos = to;
 	return 0;
@@ -232,6 +239,7 @@ FILE *rc_dio_fopen(struct rc_dio *d, const char *path, bool direct)
 			goto fail;
 	}
 	d->off = 0;
+	d->stale = false;
 	f = fopencookie(d, "w", io);
 	if (f == NULL)
 		goto fail;
