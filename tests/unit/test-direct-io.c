@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -162,6 +163,49 @@ static void test_cut_back(void **state)
 	unlink(path);
 }
 
+/* Whether RLIMIT_FSIZE can be lowered and raised back here (else the tests below skip). */
+static bool can_limit_size(void)
+{
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	return rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= 1000000;
+}
+
+/* fflush(f) with files limited to `limit` bytes (SIGXFSZ ignored): 0, or the errno it failed with.
+ */
+static int flush_under_limit(FILE *f, rlim_t limit)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_sa;
+	struct rlimit old, small;
+	int e = 0;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(sigaction(SIGXFSZ, &ign, &old_sa), 0);
+	small = old;
+	small.rlim_cur = limit;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	errno = 0;
+	if (fflush(f) != 0)
+		e = errno != 0 ? errno : -1;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(sigaction(SIGXFSZ, &old_sa, NULL), 0);
+	return e;
+}
+
+/* A direct stream onto path with a 64 KiB stdio buffer. */
+static FILE *open_direct(struct rc_dio **d, const char *path)
+{
+	static char iobuf[64 << 10];
+	FILE *f;
+
+	assert_int_equal(rc_dio_new(d, 1 << 20), 0);
+	f = rc_dio_fopen(*d, path, true);
+	assert_non_null(f);
+	assert_int_equal(setvbuf(f, iobuf, _IOFBF, sizeof(iobuf)), 0);
+	return f;
+}
+
 /*
  * A file size limit that ends mid-block: the write that crosses it fails with EFBIG (direct
  * I/O would say EINVAL for the cut-down write; the stream retries buffered), and the bytes
@@ -170,36 +214,19 @@ static void test_cut_back(void **state)
 static void test_size_limit(void **state)
 {
 	const char *path = in_dir("limit");
-	static char iobuf[64 << 10];
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old_sa;
-	struct rlimit old, small;
 	const size_t limit = 10000;
 	struct rc_dio *d;
 	struct stat sb;
 	FILE *f;
-	int e;
 
 	(void)state;
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	if (old.rlim_max != RLIM_INFINITY && old.rlim_max < 1000000) {
+	if (!can_limit_size()) {
 		skip();
 		return;
 	}
-	assert_int_equal(rc_dio_new(&d, 1 << 20), 0);
-	f = rc_dio_fopen(d, path, true);
-	assert_non_null(f);
-	assert_int_equal(setvbuf(f, iobuf, _IOFBF, sizeof(iobuf)), 0);
-	assert_int_equal(sigaction(SIGXFSZ, &ign, &old_sa), 0);
-	small = old;
-	small.rlim_cur = limit;
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	f = open_direct(&d, path);
 	assert_int_equal(fwrite(data, 1, 3 * limit, f), 3 * limit);
-	errno = 0;
-	assert_int_not_equal(fflush(f), 0);
-	e = errno;
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	assert_int_equal(sigaction(SIGXFSZ, &old_sa, NULL), 0);
-	assert_int_equal(e, EFBIG);
+	assert_int_equal(flush_under_limit(f, limit), EFBIG);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_true((size_t)sb.st_size <= limit);
 	clearerr(f);
@@ -216,32 +243,20 @@ static void test_size_limit(void **state)
 static void test_fail_in_partial_block(void **state)
 {
 	const char *path = in_dir("partial");
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old_sa;
-	static char iobuf[64 << 10];
-	struct rlimit old, small;
 	struct rc_dio *d;
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	if (old.rlim_max != RLIM_INFINITY && old.rlim_max < 1000000) {
+	if (!can_limit_size()) {
 		skip();
 		return;
 	}
-	assert_int_equal(rc_dio_new(&d, 1 << 20), 0);
-	f = rc_dio_fopen(d, path, true);
-	assert_non_null(f);
-	assert_int_equal(setvbuf(f, iobuf, _IOFBF, sizeof(iobuf)), 0);
+	f = open_direct(&d, path);
 	assert_int_equal(fwrite(data, 1, 5000, f), 5000);
 	assert_int_equal(fflush(f), 0);
-	assert_int_equal(sigaction(SIGXFSZ, &ign, &old_sa), 0);
-	small = old;
-	small.rlim_cur = 8192 + 100; /* block 4096-8191 fits; the partial one after it does not */
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
 	assert_int_equal(fwrite(data + 5000, 1, 5000, f), 5000);
-	assert_int_not_equal(fflush(f), 0);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	assert_int_equal(sigaction(SIGXFSZ, &old_sa, NULL), 0);
+	/* Block 4096-8191 fits under the limit; the partial one after it does not. */
+	assert_int_not_equal(flush_under_limit(f, 8192 + 100), 0);
 	clearerr(f);
 	assert_int_equal(rc_dio_truncate(d, 5000), 0);
 	assert_int_equal(fseeko(f, 5000, SEEK_SET), 0);
